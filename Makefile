@@ -1,0 +1,111 @@
+# tcpfate — build, run and test.  `make help` lists the targets.
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := all
+
+OUTPUT := build
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+CC ?= cc
+ARCH := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/' -e 's/ppc64le/powerpc/' -e 's/s390x/s390/')
+VMLINUX_DIR := vmlinux/$(ARCH)
+VERSION := 0.1.0
+
+ifeq ($(V),1)
+Q :=
+msg :=
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPFATE_VERSION='"$(VERSION)"' \
+	-Ibpf -Iuser -I$(OUTPUT) -MMD -MP
+LDLIBS := -lbpf -lelf -lz -lm
+
+# Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
+PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
+	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
+	user/kernel_probe.c user/log.c
+BPF_SRCS := user/loader.c user/monitor.c
+MAIN_SRC := user/main.c
+PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
+BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)
+MAIN_OBJ := $(OUTPUT)/main.o
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
+
+# Debian packages needed to build and to run the tests.
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config
+TEST_PKGS := iproute2 nftables jq procps
+
+.PHONY: all help deps test-deps run test unit scenarios clean vmlinux
+
+all: tcpfate
+
+help:
+	@echo "make            build ./tcpfate"
+	@echo "make run        install build dependencies if missing, build, run the live monitor (root)"
+	@echo "make test       install test dependencies if missing, run unit and scenario tests (root)"
+	@echo "make unit       unit tests only (no root)"
+	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
+	@echo "V=1             show the commands"
+
+# Installs what is missing, once; a no-op when everything is there.
+deps:
+	$(Q)./tests/install-deps.sh $(BUILD_PKGS)
+
+test-deps: deps
+	$(Q)./tests/install-deps.sh $(TEST_PKGS)
+
+$(OUTPUT) $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+$(OUTPUT)/tcpfate.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Ibpf \
+		-Wall -Werror -c $< -o $@
+
+$(OUTPUT)/tcpfate.skel.h: $(OUTPUT)/tcpfate.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpfate_bpf > $@
+
+$(BPF_OBJS) $(MAIN_OBJ): $(OUTPUT)/tcpfate.skel.h
+
+$(OUTPUT)/%.o: user/%.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+tcpfate: $(PURE_OBJS) $(BPF_OBJS) $(MAIN_OBJ)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/tools/%.c | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+
+run: deps all
+	./tcpfate $(ARGS)
+
+unit: $(UNIT_BINS)
+	$(Q)./tests/run.sh --unit
+
+test: test-deps all $(UNIT_BINS) $(TOOL_BINS)
+	$(Q)./tests/run.sh
+
+vmlinux:
+	$(Q)mkdir -p $(VMLINUX_DIR)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $(VMLINUX_DIR)/vmlinux.h
+
+clean:
+	rm -rf $(OUTPUT) tcpfate
+
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)

@@ -1,0 +1,670 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/*
+ * tcpfate's kernel side.  It follows each TCP socket in socket local storage
+ * (freed with the socket, so nothing to fill up or leak) and, when the socket
+ * moves to CLOSE, submits one record with everything the kernel knew.  No
+ * labels are decided here: the classifier in userspace reads the facts.
+ *
+ * Cost rules (see ../shared/KERNEL-NOTES.md): one record per connection, and
+ * no reader wake-up per record; the reader drains on a timer and is woken
+ * only when the ring buffer passes a fill threshold.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "tcpfate.h"
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_MSEC 1000000ULL
+
+/* Filled by userspace before load. */
+const volatile __u64 keepalive_timer_fn = 0; /* address of tcp_keepalive_timer */
+const volatile __u32 wakeup_bytes = 1 << 20;  /* wake the reader when this much is queued */
+
+extern unsigned int CONFIG_HZ __kconfig;
+
+/* What the kernel side keeps per socket while it is open. */
+struct conn {
+	__u64 start_ns;
+	__u64 established_ns;
+	__u64 accepted_ns;
+	__u8 saddr[TF_ADDR_LEN];
+	__u8 daddr[TF_ADDR_LEN];
+	__u32 pid;
+	__u32 flags;
+	__u32 syn_retrans;
+	__s32 report_err;  /* last non-zero error reported before CLOSE */
+	__s32 emitted_err; /* the errno the CLOSE record carried */
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 direction;
+	__u8 rst_rx_state;
+	__u8 rst_tx_state;
+	__u8 rst_tx_reason;
+	__u8 old_state;
+	__u8 live;   /* tracking, not yet closed */
+	__u8 closed; /* CLOSE record submitted; later events become amends */
+	char comm[TF_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct conn);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 << 20); /* resized by userspace */
+} events SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, TF_STAT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} stats SEC(".maps");
+
+/*
+ * accept() runs in a syscall tracepoint that only reaches the socket through
+ * probe reads, so it cannot touch socket storage.  It leaves the owner here,
+ * keyed by the socket's address; the next lifecycle event of that socket
+ * takes it.  The port pair guards against a reused address.
+ */
+struct accept_owner {
+	__u64 accepted_ns;
+	__u32 pid;
+	__u32 portpair;
+	char comm[TF_COMM_LEN];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by userspace */
+	__type(key, __u64);
+	__type(value, struct accept_owner);
+} accept_owners SEC(".maps");
+
+/* The keepalive timer reaches its socket the same way: same scheme. */
+struct keepalive_facts {
+	__u64 first_probe_ns; /* expiry that sent the first probe of the last episode */
+	__u32 fires;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 65536); /* resized by userspace */
+	__type(key, __u64);
+	__type(value, struct keepalive_facts);
+} keepalive_timers SEC(".maps");
+
+static __always_inline void stat_inc(__u32 which)
+{
+	__u64 *v = bpf_map_lookup_elem(&stats, &which);
+
+	if (v)
+		*v += 1; /* per-CPU: no atomics needed */
+}
+
+/* Convert a 32-bit jiffies stamp from the kernel to bpf_ktime_get_ns() time. */
+static __always_inline __u64 jiffies_to_ns(__u32 stamp, __u64 now_ns, __u64 now_jiffies)
+{
+	__s32 ago = (__s32)((__u32)now_jiffies - stamp);
+	__u64 ns_per_jiffy = NSEC_PER_SEC / CONFIG_HZ;
+
+	if (ago < 0)
+		ago = 0;
+	return now_ns - (__u64)ago * ns_per_jiffy;
+}
+
+static __always_inline bool is_inet_tcp(const struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	return sk->sk_protocol == IPPROTO_TCP && (family == AF_INET || family == AF_INET6);
+}
+
+/*
+ * Ports vanish on the way down (skc_num is 0 at CLOSE, tcp_disconnect zeroes
+ * the destination port), so the tuple is copied whenever it is complete.
+ */
+static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock *tp)
+{
+	const struct sock_common *skc = &tp->inet_conn.icsk_inet.sk.__sk_common;
+	__u16 sport = bpf_ntohs(tp->inet_conn.icsk_inet.inet_sport);
+	__u16 dport = bpf_ntohs(skc->skc_dport);
+	__u16 family = skc->skc_family;
+
+	if (!sport || !dport)
+		return;
+	c->sport = sport;
+	c->dport = dport;
+	c->family = family;
+	if (family == AF_INET) {
+		__builtin_memset(c->saddr, 0, sizeof(c->saddr));
+		__builtin_memset(c->daddr, 0, sizeof(c->daddr));
+		__builtin_memcpy(c->saddr, &skc->skc_rcv_saddr, 4);
+		__builtin_memcpy(c->daddr, &skc->skc_daddr, 4);
+	} else {
+		bpf_probe_read_kernel(c->saddr, sizeof(c->saddr), &skc->skc_v6_rcv_saddr);
+		bpf_probe_read_kernel(c->daddr, sizeof(c->daddr), &skc->skc_v6_daddr);
+	}
+}
+
+/* Start following a socket; `fresh` when its life starts now. */
+static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool fresh)
+{
+	struct conn *c = bpf_sk_storage_get(&conns, (void *)tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+
+	if (!c) {
+		stat_inc(TF_STAT_UNTRACKED);
+		return NULL;
+	}
+	if (fresh) {
+		/* A socket can connect again after CLOSE: forget the last life. */
+		__builtin_memset(c, 0, sizeof(*c));
+		c->live = 1;
+		stat_inc(TF_STAT_OPENED);
+	} else if (!c->live && !c->closed) {
+		c->live = 1;
+		c->flags |= TF_F_START_UNKNOWN;
+		stat_inc(TF_STAT_OPENED);
+	}
+	return c;
+}
+
+static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
+{
+	return bpf_sk_storage_get(&conns, (void *)tp, 0, 0);
+}
+
+static __always_inline void take_current_owner(struct conn *c, __u32 how)
+{
+	c->pid = bpf_get_current_pid_tgid() >> 32;
+	bpf_get_current_comm(c->comm, sizeof(c->comm));
+	c->flags |= how;
+}
+
+/* Claim the owner accept() left for this socket, if any. */
+static __always_inline void take_accept_owner(struct conn *c, const struct tcp_sock *tp)
+{
+	__u64 key = (__u64)tp;
+	struct accept_owner *o = bpf_map_lookup_elem(&accept_owners, &key);
+
+	if (!o)
+		return;
+	if (o->portpair == tp->inet_conn.icsk_inet.sk.__sk_common.skc_portpair || !c->pid) {
+		c->pid = o->pid;
+		c->accepted_ns = o->accepted_ns;
+		__builtin_memcpy(c->comm, o->comm, sizeof(c->comm));
+		c->flags |= TF_F_OWNER_ACCEPT;
+	}
+	bpf_map_delete_elem(&accept_owners, &key);
+}
+
+/* Submit without waking the reader unless the ring just passed the threshold. */
+static __always_inline void submit(void *rec)
+{
+	__u64 queued = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA);
+	__u64 flags = BPF_RB_NO_WAKEUP;
+
+	if (queued >= wakeup_bytes && queued < wakeup_bytes + sizeof(struct tf_record) + 8)
+		flags = BPF_RB_FORCE_WAKEUP;
+	bpf_ringbuf_submit(rec, flags);
+}
+
+static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 now_ns)
+{
+	__u32 stamp = tp->retrans_stamp;
+	__u64 unit = NSEC_PER_MSEC;
+
+	if (!stamp)
+		return 0;
+	/* Since 6.7 the stamp is in µs when the connection uses µs timestamps. */
+	if (bpf_core_field_exists(tp->tcp_usec_ts) && BPF_CORE_READ_BITFIELD(tp, tcp_usec_ts))
+		unit = 1000;
+	return now_ns - (__u64)(__u32)((__u32)(now_ns / unit) - stamp) * unit;
+}
+
+static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, int old_state)
+{
+	const struct inet_connection_sock *icsk = &tp->inet_conn;
+	const struct sock *sk = &icsk->icsk_inet.sk;
+	__u64 now = bpf_ktime_get_ns(), now_j = bpf_jiffies64();
+	__u64 key = (__u64)tp;
+	struct keepalive_facts *ka;
+	struct tf_record *r;
+	__s32 err;
+
+	capture_tuple(c, tp);
+	ka = bpf_map_lookup_elem(&keepalive_timers, &key);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(TF_STAT_RING_LOST);
+		goto done;
+	}
+	r->type = TF_REC_CLOSE;
+	r->cookie = bpf_get_socket_cookie((void *)tp);
+	r->start_ns = c->start_ns;
+	r->established_ns = c->established_ns;
+	r->accepted_ns = c->accepted_ns;
+	r->end_ns = now;
+	r->last_rx_ns = jiffies_to_ns(icsk->icsk_ack.lrcvtime, now, now_j);
+	r->last_tx_ns = jiffies_to_ns(tp->lsndtime, now, now_j);
+	r->rx_bytes = tp->bytes_received;
+	r->retrans_bytes = tp->bytes_retrans;
+	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
+	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));
+	__builtin_memcpy(r->daddr, c->daddr, sizeof(r->daddr));
+	r->sport = c->sport;
+	r->dport = c->dport;
+	r->family = c->family;
+	r->pid = c->pid;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	r->srtt_us = tp->srtt_us >> 3;
+	r->total_retrans = tp->total_retrans;
+	r->syn_retrans = c->syn_retrans;
+	r->rto_retrans = icsk->icsk_retransmits;
+	r->probes = icsk->icsk_probes_out;
+	r->snd_wnd = tp->snd_wnd;
+	r->keepalive_fires = 0;
+	r->flags = c->flags;
+	if (!tp->snd_wnd && (c->flags & TF_F_ESTABLISHED))
+		r->flags |= TF_F_ZERO_WINDOW;
+
+	/* sk_err is set before the move to CLOSE on every error path. */
+	err = sk->sk_err;
+	if (!err)
+		err = c->report_err;
+	r->sk_err = err;
+	r->sk_err_soft = sk->sk_err_soft;
+	c->emitted_err = err;
+
+	/* The first transmission still unanswered when the kernel gave up. */
+	r->unanswered_ns = 0;
+	if (ka) {
+		r->keepalive_fires = ka->fires;
+		r->flags |= TF_F_KEEPALIVE_TIMER;
+	}
+	if (old_state == TF_TCP_SYN_SENT)
+		r->unanswered_ns = c->start_ns;
+	else if (icsk->icsk_retransmits)
+		r->unanswered_ns = retrans_stamp_ns(tp, now);
+	else if (icsk->icsk_probes_out && ka && ka->first_probe_ns)
+		r->unanswered_ns = ka->first_probe_ns;
+	else if (icsk->icsk_probes_out && icsk->icsk_probes_tstamp)
+		r->unanswered_ns = jiffies_to_ns(icsk->icsk_probes_tstamp, now, now_j);
+
+	r->direction = c->direction;
+	r->old_state = old_state;
+	r->rst_rx_state = c->rst_rx_state;
+	r->rst_tx_state = c->rst_tx_state;
+	r->rst_tx_reason = c->rst_tx_reason;
+	submit(r);
+	stat_inc(TF_STAT_CLOSED);
+done:
+	if (ka)
+		bpf_map_delete_elem(&keepalive_timers, &key);
+	c->old_state = old_state;
+	c->live = 0;
+	c->closed = 1;
+}
+
+/* Something changed the story of a connection already reported closed. */
+static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c, __u32 flags,
+				       __s32 err)
+{
+	struct tf_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+
+	if (!r) {
+		stat_inc(TF_STAT_AMEND_LOST);
+		return;
+	}
+	r->type = TF_REC_AMEND;
+	r->cookie = bpf_get_socket_cookie((void *)tp);
+	r->end_ns = bpf_ktime_get_ns();
+	r->flags = flags;
+	r->sk_err = err;
+	r->rst_tx_state = c->rst_tx_state;
+	r->rst_tx_reason = c->rst_tx_reason;
+	submit(r);
+}
+
+static __always_inline void on_state_change(const struct sock *sk, int old_state, int new_state)
+{
+	struct tcp_sock *tp;
+	struct conn *c;
+	bool starts;
+
+	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN)
+		return;
+	if (old_state == TF_TCP_LISTEN && new_state == TF_TCP_CLOSE)
+		return; /* a listener going away */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return;
+	starts = new_state == TF_TCP_SYN_SENT ||
+		 (old_state == TF_TCP_LISTEN && new_state == TF_TCP_SYN_RECV);
+	if (old_state == TF_TCP_CLOSE && !starts)
+		return; /* e.g. CLOSE -> CLOSE: nothing to follow */
+	c = conn_track(tp, starts);
+	if (!c)
+		return;
+
+	switch (new_state) {
+	case TF_TCP_SYN_SENT:
+		/* Inside connect(): process context, the PID is the owner's. */
+		c->start_ns = bpf_ktime_get_ns();
+		c->direction = TF_DIR_OUT;
+		take_current_owner(c, TF_F_OWNER_CONNECT);
+		break;
+	case TF_TCP_SYN_RECV:
+		if (starts) {
+			c->start_ns = bpf_ktime_get_ns();
+			c->direction = TF_DIR_IN;
+		}
+		break;
+	case TF_TCP_ESTABLISHED:
+		c->established_ns = bpf_ktime_get_ns();
+		c->flags |= TF_F_ESTABLISHED;
+		/*
+		 * A child socket is born at the handshake's last ACK; the SYN
+		 * arrived one SYN-ACK round trip earlier, which the kernel has
+		 * just measured as the first RTT sample.
+		 */
+		if (c->direction == TF_DIR_IN && tp->srtt_us)
+			c->start_ns = c->established_ns - (__u64)(tp->srtt_us >> 3) * 1000;
+		break;
+	case TF_TCP_CLOSE_WAIT:
+		c->flags |= TF_F_PEER_FIN;
+		break;
+	case TF_TCP_FIN_WAIT1:
+		if (!(c->flags & TF_F_PEER_FIN))
+			c->flags |= TF_F_LOCAL_FIN;
+		break;
+	}
+	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT))
+		take_accept_owner(c, tp);
+	capture_tuple(c, tp);
+	if (new_state == TF_TCP_CLOSE)
+		emit_close(tp, c, old_state);
+}
+
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(tf_set_state, const struct sock *sk, const int old_state, const int new_state)
+{
+	on_state_change(sk, old_state, new_state);
+	return 0;
+}
+
+SEC("tp_btf/tcp_retransmit_skb")
+int BPF_PROG(tf_retransmit, const struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
+	struct conn *c;
+
+	if (!tp)
+		return 0;
+	c = conn_lookup(tp);
+	if (c && c->live && sk->__sk_common.skc_state == TF_TCP_SYN_SENT)
+		c->syn_retrans++;
+	return 0;
+}
+
+SEC("tp_btf/tcp_receive_reset")
+int BPF_PROG(tf_receive_reset, struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct conn *c;
+
+	if (!tp)
+		return 0;
+	c = conn_track(tp, false);
+	if (!c || !c->live)
+		return 0;
+	c->flags |= TF_F_RST_RX;
+	c->rst_rx_state = sk->__sk_common.skc_state;
+	return 0;
+}
+
+static __always_inline void on_send_reset(const struct sock *sk, __u32 reason, bool has_reason)
+{
+	struct tcp_sock *tp;
+	struct conn *c;
+	__u32 flags;
+
+	if (!sk) {
+		stat_inc(TF_STAT_RST_NO_SOCKET);
+		return;
+	}
+	/* Timewait and request sockets answer stray segments: not a connection's fate. */
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return;
+	flags = has_reason ? TF_F_RST_REASON : 0;
+	if (has_reason && bpf_core_enum_value_exists(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT) &&
+	    reason == bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT))
+		flags |= TF_F_RST_KEEPALIVE;
+	if (sk->__sk_common.skc_state == TF_TCP_CLOSE) {
+		/* Abortive close: the RST follows the move to CLOSE. */
+		c = conn_lookup(tp);
+		if (!c || !c->closed)
+			return;
+		c->rst_tx_state = c->old_state;
+		c->rst_tx_reason = has_reason ? reason : TF_RST_REASON_NONE;
+		emit_amend(tp, c, flags | TF_F_RST_TX_LATE, sk->sk_err);
+		return;
+	}
+	c = conn_track(tp, false);
+	if (!c)
+		return;
+	c->flags |= flags | TF_F_RST_TX;
+	c->rst_tx_state = sk->__sk_common.skc_state;
+	c->rst_tx_reason = has_reason ? reason : TF_RST_REASON_NONE;
+}
+
+/* Kernels since 6.10 pass the reason; older ones do not (userspace picks one). */
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tf_send_reset, const struct sock *sk, const struct sk_buff *skb, int reason)
+{
+	on_send_reset(sk, reason, true);
+	return 0;
+}
+
+SEC("tp_btf/tcp_send_reset")
+int BPF_PROG(tf_send_reset_noreason, const struct sock *sk, const struct sk_buff *skb)
+{
+	on_send_reset(sk, 0, false);
+	return 0;
+}
+
+SEC("tp_btf/inet_sk_error_report")
+int BPF_PROG(tf_error_report, const struct sock *sk)
+{
+	struct tcp_sock *tp;
+	struct conn *c;
+	__s32 err;
+
+	if (!is_inet_tcp(sk))
+		return 0;
+	/* Error 0 comes from ICMP handling and tcp_disconnect: not an outcome. */
+	err = sk->sk_err;
+	if (!err)
+		return 0;
+	tp = bpf_skc_to_tcp_sock((void *)sk);
+	if (!tp)
+		return 0;
+	c = conn_lookup(tp);
+	if (!c)
+		return 0;
+	if (c->live)
+		c->report_err = err;
+	else if (c->closed && err != c->emitted_err) {
+		c->emitted_err = err;
+		emit_amend(tp, c, 0, err);
+	}
+	return 0;
+}
+
+/*
+ * Keepalive probes are sent from the socket's sk_timer.  The timer callback
+ * gets only the timer, so the socket is reached by container_of and probe
+ * reads, and the facts go to a map keyed by the socket's address.
+ */
+SEC("tp_btf/timer_expire_entry")
+int BPF_PROG(tf_timer_expire, struct timer_list *timer)
+{
+	struct keepalive_facts *ka, fresh = {};
+	struct sock *sk;
+	__u64 key;
+	__u8 probes_out;
+	int state;
+
+	if ((__u64)timer->function != keepalive_timer_fn)
+		return 0;
+	sk = (void *)timer - bpf_core_field_offset(struct sock, sk_timer);
+	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	if (state == TF_TCP_LISTEN || state == TF_TCP_CLOSE || state == TF_TCP_SYN_SENT)
+		return 0;
+	probes_out = BPF_CORE_READ((struct inet_connection_sock *)sk, icsk_probes_out);
+	key = (__u64)sk;
+	ka = bpf_map_lookup_elem(&keepalive_timers, &key);
+	if (!ka) {
+		if (bpf_map_update_elem(&keepalive_timers, &key, &fresh, BPF_NOEXIST) &&
+		    !bpf_map_lookup_elem(&keepalive_timers, &key)) {
+			stat_inc(TF_STAT_TIMER_MAP_FULL);
+			return 0;
+		}
+		ka = bpf_map_lookup_elem(&keepalive_timers, &key);
+		if (!ka)
+			return 0;
+	}
+	ka->fires++;
+	/*
+	 * With no probe outstanding this expiry either re-arms or sends the
+	 * first probe of an episode; the last such expiry before an abort is
+	 * the first unanswered probe.
+	 */
+	if (!probes_out)
+		ka->first_probe_ns = bpf_ktime_get_ns();
+	return 0;
+}
+
+/* accept() returned `fd`: remember which process now owns that socket. */
+static __always_inline int on_accept_exit(long fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct accept_owner owner = {};
+	struct file **fds, *file;
+	struct socket *sock;
+	struct sock *sk;
+	unsigned int max_fds;
+	__u64 key;
+
+	if (fd < 0)
+		return 0;
+	fds = BPF_CORE_READ(task, files, fdt, fd);
+	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
+	if (!fds || fd >= max_fds)
+		return 0;
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return 0;
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
+		return 0;
+	owner.accepted_ns = bpf_ktime_get_ns();
+	owner.pid = bpf_get_current_pid_tgid() >> 32;
+	owner.portpair = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
+	key = (__u64)sk;
+	if (bpf_map_update_elem(&accept_owners, &key, &owner, BPF_ANY))
+		stat_inc(TF_STAT_OWNER_MAP_FULL);
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept4")
+int tf_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+SEC("tracepoint/syscalls/sys_exit_accept")
+int tf_accept_exit(struct trace_event_raw_sys_exit *ctx)
+{
+	return on_accept_exit(ctx->ret);
+}
+
+/* Sockets that existed before start-up: adopt them with an unknown start. */
+static __always_inline struct conn *adopt(const struct tcp_sock *tp)
+{
+	int state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
+	struct conn *c;
+
+	if (state == TF_TCP_LISTEN || state == TF_TCP_CLOSE)
+		return NULL;
+	c = conn_track(tp, false);
+	if (c && c->live && (c->flags & TF_F_START_UNKNOWN) && !c->sport) {
+		if (state == TF_TCP_SYN_SENT)
+			c->direction = TF_DIR_OUT;
+		if (state != TF_TCP_SYN_SENT && state != TF_TCP_SYN_RECV)
+			c->flags |= TF_F_ESTABLISHED;
+		if (state == TF_TCP_CLOSE_WAIT || state == TF_TCP_LAST_ACK)
+			c->flags |= TF_F_PEER_FIN;
+		capture_tuple(c, tp);
+	}
+	return c;
+}
+
+SEC("iter/tcp")
+int tf_adopt_sockets(struct bpf_iter__tcp *ctx)
+{
+	struct sock_common *skc = ctx->sk_common;
+	struct tcp_sock *tp;
+
+	if (!skc)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(skc);
+	if (tp)
+		adopt(tp);
+	return 0;
+}
+
+/* Owners of sockets that existed before start-up, in every network namespace. */
+SEC("iter/task_file")
+int tf_adopt_owners(struct bpf_iter__task_file *ctx)
+{
+	struct task_struct *task = ctx->task;
+	struct file *file = ctx->file;
+	struct socket *sock;
+	struct tcp_sock *tp;
+	struct conn *c;
+
+	if (!task || !file)
+		return 0;
+	sock = bpf_sock_from_file(file);
+	if (!sock || !sock->sk)
+		return 0;
+	if (!is_inet_tcp(sock->sk))
+		return 0;
+	tp = bpf_skc_to_tcp_sock(sock->sk);
+	if (!tp)
+		return 0;
+	c = adopt(tp);
+	if (c && !c->pid) {
+		c->pid = task->tgid;
+		bpf_probe_read_kernel_str(c->comm, sizeof(c->comm), task->comm);
+		c->flags |= TF_F_OWNER_FD;
+	}
+	return 0;
+}

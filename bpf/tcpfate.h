@@ -1,0 +1,131 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The one header shared by the BPF programs and userspace: the record a
+ * connection leaves behind when it ends, and the counters that say what
+ * could not be followed.  Only fixed-size __u* types, one address layout
+ * for IPv4 and IPv6 (16 bytes + family), fields ordered large to small so
+ * the layout is the same on both sides without packing pragmas.
+ */
+#ifndef TCPFATE_H
+#define TCPFATE_H
+
+#ifndef __bpf__
+#include <linux/types.h> /* the BPF side gets these from vmlinux.h */
+#endif
+
+#define TF_COMM_LEN 16
+#define TF_ADDR_LEN 16
+
+/* Records on the ring buffer start with this tag. */
+enum tf_record_type {
+	/* A connection reached CLOSE: everything the kernel knew at that moment. */
+	TF_REC_CLOSE = 1,
+	/*
+	 * Something happened to an already-closed socket that changes its story:
+	 * an RST sent after the move to CLOSE (SO_LINGER 0, close with unread
+	 * data) or an error reported after it.  Userspace holds CLOSE records
+	 * back for one drain cycle so these can be merged.
+	 */
+	TF_REC_AMEND = 2,
+};
+
+enum tf_direction {
+	TF_DIR_UNKNOWN = 0,
+	TF_DIR_OUT = 1, /* we called connect() */
+	TF_DIR_IN = 2,  /* created from a listener, handed out by accept() */
+};
+
+/* Facts gathered along the way; the classifier reads them, never the kernel. */
+enum tf_fact {
+	TF_F_START_UNKNOWN = 1u << 0,  /* existed before tcpfate started, or first seen mid-life */
+	TF_F_RST_RX = 1u << 1,         /* we received an RST (rst_rx_state says in which state) */
+	TF_F_RST_TX = 1u << 2,         /* we sent an RST before the move to CLOSE */
+	TF_F_RST_TX_LATE = 1u << 3,    /* we sent an RST after the move to CLOSE (abortive close) */
+	TF_F_PEER_FIN = 1u << 4,       /* the peer closed first (we passed CLOSE_WAIT) */
+	TF_F_LOCAL_FIN = 1u << 5,      /* we closed first (we passed FIN_WAIT1) */
+	TF_F_ESTABLISHED = 1u << 6,    /* the handshake completed */
+	TF_F_RST_REASON = 1u << 7,     /* rst_tx_reason is valid (kernel >= 6.10) */
+	TF_F_OWNER_ACCEPT = 1u << 8,   /* pid/comm came from accept() */
+	TF_F_OWNER_CONNECT = 1u << 9,  /* pid/comm came from connect() */
+	TF_F_OWNER_FD = 1u << 10,      /* pid/comm came from a walk of open descriptors */
+	TF_F_KEEPALIVE_TIMER = 1u << 11, /* the keepalive timer fired on this socket */
+	TF_F_ZERO_WINDOW = 1u << 12,   /* peer advertised a zero window at the end */
+	TF_F_RST_KEEPALIVE = 1u << 13, /* the RST we sent was the keepalive timer giving up */
+};
+
+/* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */
+#define TF_RST_REASON_NONE 0xff
+
+/*
+ * Everything userspace learns about one connection.  Times are
+ * bpf_ktime_get_ns() (CLOCK_MONOTONIC) nanoseconds; 0 means unknown.
+ */
+struct tf_record {
+	__u64 cookie;          /* socket cookie: the key, stable for the socket's life */
+	__u64 start_ns;        /* SYN sent (out) / SYN received (in) */
+	__u64 established_ns;
+	__u64 accepted_ns;     /* accept() returned it to the application */
+	__u64 end_ns;          /* move to CLOSE (or the late event, for amends) */
+	__u64 last_rx_ns;      /* last data byte received */
+	__u64 last_tx_ns;      /* last new data byte sent */
+	__u64 unanswered_ns;   /* first transmission left unanswered by the end (timeouts) */
+	__u64 rx_bytes;
+	__u64 tx_bytes;        /* acknowledged by the peer */
+	__u64 retrans_bytes;
+	__u8 saddr[TF_ADDR_LEN];
+	__u8 daddr[TF_ADDR_LEN];
+	__u32 pid;             /* owning process (tgid); 0 unknown */
+	__u32 flags;           /* enum tf_fact */
+	__u32 srtt_us;
+	__u32 total_retrans;   /* every retransmitted segment, SYNs included */
+	__u32 syn_retrans;
+	__u32 rto_retrans;     /* RTO retransmits in the final episode (icsk_retransmits) */
+	__u32 probes;          /* unanswered keepalive / zero-window probes at the end */
+	__u32 keepalive_fires; /* keepalive timer expiries seen */
+	__u32 snd_wnd;
+	__s32 sk_err;          /* errno recorded on the socket at the end */
+	__s32 sk_err_soft;
+	__u16 sport;           /* host byte order */
+	__u16 dport;
+	__u16 family;          /* AF_INET / AF_INET6 */
+	__u8 type;             /* enum tf_record_type */
+	__u8 direction;        /* enum tf_direction */
+	__u8 old_state;        /* TCP state before the move to CLOSE */
+	__u8 rst_rx_state;     /* state in which an RST was received */
+	__u8 rst_tx_state;     /* state in which we sent an RST */
+	__u8 rst_tx_reason;    /* enum sk_rst_reason or TF_RST_REASON_NONE */
+	char comm[TF_COMM_LEN];
+};
+
+/* Per-CPU counters of what tcpfate could not follow, and of its own work. */
+enum tf_stat {
+	TF_STAT_OPENED,          /* connections whose tracking started */
+	TF_STAT_CLOSED,          /* CLOSE records submitted */
+	TF_STAT_RING_LOST,       /* CLOSE records lost: ring buffer full */
+	TF_STAT_AMEND_LOST,      /* amend records lost: ring buffer full */
+	TF_STAT_UNTRACKED,       /* socket storage could not be created */
+	TF_STAT_OWNER_MAP_FULL,  /* accept() owner could not be recorded */
+	TF_STAT_TIMER_MAP_FULL,  /* keepalive timer facts could not be recorded */
+	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
+	TF_STAT_MAX,
+};
+
+/* TCP states, as the kernel numbers them (include/net/tcp_states.h). */
+enum tf_tcp_state {
+	TF_TCP_ESTABLISHED = 1,
+	TF_TCP_SYN_SENT,
+	TF_TCP_SYN_RECV,
+	TF_TCP_FIN_WAIT1,
+	TF_TCP_FIN_WAIT2,
+	TF_TCP_TIME_WAIT,
+	TF_TCP_CLOSE,
+	TF_TCP_CLOSE_WAIT,
+	TF_TCP_LAST_ACK,
+	TF_TCP_LISTEN,
+	TF_TCP_CLOSING,
+	TF_TCP_NEW_SYN_RECV,
+	TF_TCP_BOUND_INACTIVE,
+	TF_TCP_MAX_STATES,
+};
+
+#endif /* TCPFATE_H */

@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <string.h>
+#include "filter.h"
+
+static bool pid_match(const struct tf_filter *f, uint32_t pid)
+{
+	if (!f->n_pids)
+		return true;
+	for (int i = 0; i < f->n_pids; i++)
+		if (f->pids[i] == pid)
+			return true;
+	return false;
+}
+
+static bool port_match(const struct tf_filter *f, uint16_t sport, uint16_t dport)
+{
+	if (!f->n_ports)
+		return true;
+	for (int i = 0; i < f->n_ports; i++)
+		if (f->ports[i] == sport || f->ports[i] == dport)
+			return true;
+	return false;
+}
+
+bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v)
+{
+	const struct tf_record *r = v->rec;
+
+	if (f->failures_only && v->verdict.label == TF_LABEL_OK)
+		return false;
+	if (f->family && f->family != v->family)
+		return false;
+	if (f->comm[0] && strncmp(f->comm, r->comm, sizeof(r->comm)))
+		return false;
+	return pid_match(f, r->pid) && port_match(f, r->sport, r->dport);
+}

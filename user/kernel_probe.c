@@ -1,0 +1,100 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <bpf/btf.h>
+#include "kernel_probe.h"
+
+#define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
+#define TRACEFS "/sys/kernel/tracing"
+#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
+
+uint64_t tf_kallsyms_find(FILE *in, const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long long addr;
+
+	while (fgets(line, sizeof(line), in)) {
+		/* "ffffffff8202df70 t tcp_keepalive_timer" (module symbols add "[mod]") */
+		if (sscanf(line, "%llx %c %255s", &addr, &type, sym) != 3)
+			continue;
+		if (!strcmp(sym, name))
+			return addr;
+	}
+	return 0;
+}
+
+static uint64_t kallsyms_lookup(const char *name)
+{
+	FILE *f = fopen("/proc/kallsyms", "r");
+	uint64_t addr;
+
+	if (!f)
+		return 0;
+	addr = tf_kallsyms_find(f, name);
+	fclose(f);
+	return addr; /* 0 also when kptr_restrict hides addresses */
+}
+
+/* Number of arguments a tracepoint passes to tp_btf programs; -1 when it does not exist. */
+static int tracepoint_args(const struct btf *btf, const char *tp)
+{
+	char name[128];
+	const struct btf_type *t;
+	int id;
+
+	snprintf(name, sizeof(name), "btf_trace_%s", tp);
+	id = btf__find_by_name_kind(btf, name, BTF_KIND_TYPEDEF);
+	if (id <= 0)
+		return -1;
+	t = btf__type_by_id(btf, id);
+	t = btf__type_by_id(btf, t->type); /* pointer */
+	if (!t || !btf_is_ptr(t))
+		return -1;
+	t = btf__type_by_id(btf, t->type); /* func proto; first argument is the void *ctx */
+	if (!t || !btf_is_func_proto(t))
+		return -1;
+	return btf_vlen(t) - 1;
+}
+
+/* Classic tracepoints need tracefs: mount it where libbpf looks, if it is not there. */
+static bool ensure_tracefs(const char **why)
+{
+	struct stat st;
+
+	if (!stat(DEBUGFS_TRACING "/events", &st) || !stat(TRACEFS "/events", &st))
+		return true;
+	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
+		*why = strerror(errno);
+		return false;
+	}
+	if (stat(TRACEFS "/events/syscalls", &st)) {
+		*why = "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)";
+		return false;
+	}
+	return true;
+}
+
+void tf_kernel_probe(struct tf_kernel *k)
+{
+	struct btf *btf;
+
+	memset(k, 0, sizeof(*k));
+	k->send_reset_args = -1;
+	k->has_btf = access(BTF_VMLINUX, R_OK) == 0;
+	btf = k->has_btf ? btf__load_vmlinux_btf() : NULL;
+	if (btf) {
+		k->send_reset_args = tracepoint_args(btf, "tcp_send_reset");
+		k->has_receive_reset = tracepoint_args(btf, "tcp_receive_reset") >= 1;
+		k->has_error_report = tracepoint_args(btf, "inet_sk_error_report") >= 1;
+		k->has_timer_expire = tracepoint_args(btf, "timer_expire_entry") >= 1;
+		btf__free(btf);
+	} else {
+		k->has_btf = false;
+	}
+	k->keepalive_timer_fn = kallsyms_lookup("tcp_keepalive_timer");
+	k->tracefs = ensure_tracefs(&k->tracefs_why);
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * What this kernel offers, asked once at start-up so that every optional
+ * hook is chosen (or dropped with a warning) before anything is loaded.
+ */
+#ifndef TF_KERNEL_PROBE_H
+#define TF_KERNEL_PROBE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct tf_kernel {
+	bool has_btf;                /* /sys/kernel/btf/vmlinux */
+	int send_reset_args;         /* tcp_send_reset arguments: 3 since 6.10 (reason), 2 before, -1 absent */
+	bool has_receive_reset;
+	bool has_error_report;       /* inet_sk_error_report, 5.15+ */
+	bool has_timer_expire;
+	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
+	bool tracefs;                /* syscall tracepoints can be attached */
+	const char *tracefs_why;     /* why not, when !tracefs */
+};
+
+/* Fills k; never fails (missing things are recorded as missing). */
+void tf_kernel_probe(struct tf_kernel *k);
+/* Exposed for tests: parse one kallsyms-formatted stream for `name`. */
+uint64_t tf_kallsyms_find(FILE *in, const char *name);
+
+#endif

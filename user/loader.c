@@ -1,0 +1,214 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "loader.h"
+#include "log.h"
+#include "tcpfate.skel.h"
+
+/* What each hook gives; the required ones make start-up fail when missing. */
+struct hook {
+	struct bpf_program *prog;
+	const char *what;
+	bool required;
+};
+
+static int attach_one(struct tf_bpf *b, const struct hook *h)
+{
+	struct bpf_link *link;
+
+	if (!bpf_program__autoload(h->prog))
+		return 0;
+	link = bpf_program__attach(h->prog);
+	if (!link) {
+		int err = -errno;
+
+		if (h->required) {
+			tf_error("cannot attach %s (%s): %s", bpf_program__section_name(h->prog), h->what,
+				 strerror(-err));
+			return err;
+		}
+		tf_warn("%s unavailable (%s): %s", bpf_program__section_name(h->prog), strerror(-err), h->what);
+		return 0;
+	}
+	if (b->n_links == TF_MAX_LINKS) {
+		bpf_link__destroy(link);
+		tf_error("internal: too many links");
+		return -E2BIG;
+	}
+	b->links[b->n_links++] = link;
+	return 0;
+}
+
+/* Switch off hooks this kernel lacks, with a warning that says what is lost. */
+static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
+{
+	bpf_program__set_autoload(skel->progs.tf_send_reset, k->send_reset_args >= 3);
+	bpf_program__set_autoload(skel->progs.tf_send_reset_noreason, k->send_reset_args == 2);
+	if (k->send_reset_args < 2)
+		tf_warn("no tcp_send_reset tracepoint: resets we send are told from errnos only");
+	if (!k->has_receive_reset) {
+		bpf_program__set_autoload(skel->progs.tf_receive_reset, false);
+		tf_warn("no tcp_receive_reset tracepoint: resets we receive are told from errnos only");
+	}
+	if (!k->has_error_report) {
+		bpf_program__set_autoload(skel->progs.tf_error_report, false);
+		tf_warn("no inet_sk_error_report tracepoint: errnos set after close are not seen");
+	}
+	if (!k->has_timer_expire || !k->keepalive_timer_fn) {
+		bpf_program__set_autoload(skel->progs.tf_timer_expire, false);
+		tf_warn("keepalive timer not traceable (%s): keepalive timing unavailable",
+			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
+					     : "tcp_keepalive_timer not in /proc/kallsyms");
+	}
+	if (!k->tracefs) {
+		bpf_program__set_autoload(skel->progs.tf_accept4_exit, false);
+		bpf_program__set_autoload(skel->progs.tf_accept_exit, false);
+		tf_warn("syscall tracepoints unavailable (tracefs: %s): accepted connections get their "
+			"owner only when they predate start-up", k->tracefs_why);
+	}
+}
+
+static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_kernel *k)
+{
+	__u32 ring_bytes = o->ring_mb << 20;
+	int err;
+
+	skel->rodata->keepalive_timer_fn = k->keepalive_timer_fn;
+	/* Wake the reader early enough that a burst cannot fill the ring before the timer. */
+	skel->rodata->wakeup_bytes = ring_bytes / 4;
+	err = bpf_map__set_max_entries(skel->maps.events, ring_bytes);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.accept_owners, o->owner_slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->owner_slots);
+	if (err)
+		tf_error("cannot size BPF maps: %s", strerror(-err));
+	return err;
+}
+
+int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_kernel *k,
+		 ring_buffer_sample_fn on_record, void *ctx)
+{
+	struct tcpfate_bpf *skel;
+	int err;
+
+	memset(b, 0, sizeof(*b));
+	if (!k->has_btf) {
+		tf_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): tcpfate needs CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	skel = tcpfate_bpf__open();
+	if (!skel) {
+		tf_error("cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	b->skel = skel;
+	if (size_maps(skel, o, k))
+		goto fail;
+	choose_hooks(skel, k);
+
+	err = tcpfate_bpf__load(skel);
+	if (err) {
+		if (err == -EPERM || err == -EACCES)
+			tf_error("not allowed to load BPF programs: run as root (or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)");
+		else
+			tf_error("cannot load the BPF programs: %s (run with --verbose for the verifier log)",
+				 strerror(-err));
+		goto fail;
+	}
+
+	const struct hook hooks[] = {
+		{ skel->progs.tf_set_state, "TCP state changes", true },
+		{ skel->progs.tf_retransmit, "retransmits", true },
+		{ skel->progs.tf_send_reset, "resets we send", false },
+		{ skel->progs.tf_send_reset_noreason, "resets we send", false },
+		{ skel->progs.tf_receive_reset, "resets we receive", false },
+		{ skel->progs.tf_error_report, "socket errors", false },
+		{ skel->progs.tf_timer_expire, "keepalive probes", false },
+		{ skel->progs.tf_accept4_exit, "owners of accepted connections", false },
+		{ skel->progs.tf_accept_exit, "owners of accepted connections", false },
+	};
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		if (attach_one(b, &hooks[i]))
+			goto fail;
+
+	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, ctx, NULL);
+	if (!b->rb) {
+		tf_error("cannot set up the ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return 0;
+fail:
+	tf_bpf_stop(b);
+	return -1;
+}
+
+/* Runs one iterator program to the end; its work is done in the program. */
+static int run_iterator(struct bpf_program *prog, const char *what)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	char buf[256];
+	ssize_t n;
+	int fd, err = 0;
+
+	if (!link) {
+		err = -errno;
+		tf_warn("cannot walk %s: %s", what, strerror(-err));
+		return err;
+	}
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		tf_warn("cannot walk %s: %s", what, strerror(-err));
+	} else {
+		while ((n = read(fd, buf, sizeof(buf))) > 0)
+			;
+		if (n < 0) {
+			err = -errno;
+			tf_warn("walking %s failed: %s", what, strerror(-err));
+		}
+		close(fd);
+	}
+	bpf_link__destroy(link);
+	return err;
+}
+
+int tf_bpf_adopt_existing(struct tf_bpf *b)
+{
+	/* Sockets first, then owners: the owner walk also adopts sockets of other namespaces. */
+	int err = run_iterator(b->skel->progs.tf_adopt_sockets, "open TCP sockets");
+	int err2 = run_iterator(b->skel->progs.tf_adopt_owners, "open file descriptors");
+
+	return err ? err : err2;
+}
+
+int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(b->skel->maps.stats);
+
+	if (ncpu <= 0)
+		return -1;
+	__u64 values[ncpu];
+	for (__u32 key = 0; key < TF_STAT_MAX; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, values))
+			return -errno;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			out[key] += values[cpu];
+	}
+	return 0;
+}
+
+void tf_bpf_stop(struct tf_bpf *b)
+{
+	ring_buffer__free(b->rb);
+	for (int i = 0; i < b->n_links; i++)
+		bpf_link__destroy(b->links[i]);
+	tcpfate_bpf__destroy(b->skel);
+	memset(b, 0, sizeof(*b));
+}

@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Loads and attaches the BPF side; the one place that talks to libbpf's skeleton. */
+#ifndef TF_LOADER_H
+#define TF_LOADER_H
+
+#include <stdint.h>
+#include <bpf/libbpf.h>
+#include "kernel_probe.h"
+#include "options.h"
+#include "tcpfate.h"
+
+#define TF_MAX_LINKS 16
+
+struct tcpfate_bpf;
+
+struct tf_bpf {
+	struct tcpfate_bpf *skel;
+	struct bpf_link *links[TF_MAX_LINKS];
+	int n_links;
+	struct ring_buffer *rb;
+};
+
+/*
+ * Open, size, choose hooks, load, attach, and set up the ring buffer with
+ * `on_record`.  Prints one clear line and returns -1 on failure; warns (and
+ * goes on) when an optional hook is missing.
+ */
+int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_kernel *k,
+		 ring_buffer_sample_fn on_record, void *ctx);
+/* Adopt sockets that were open before start-up (and their owners). */
+int tf_bpf_adopt_existing(struct tf_bpf *b);
+/* Sums the per-CPU counters into out[TF_STAT_MAX]. */
+int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out);
+void tf_bpf_stop(struct tf_bpf *b);
+
+#endif

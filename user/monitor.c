@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include "conn_view.h"
+#include "filter.h"
+#include "kernel_probe.h"
+#include "loader.h"
+#include "log.h"
+#include "names.h"
+#include "output.h"
+#include "pending.h"
+#include "summary.h"
+#include "monitor.h"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+struct monitor {
+	const struct tf_options *opts;
+	struct tf_pending pending;
+	struct tf_summary summary;
+	int64_t mono_to_wall_ns;
+	FILE *out;
+	bool out_broken; /* the reader went away (EPIPE): stop quietly */
+};
+
+/* A connection's story is complete: classify, count, and print if wanted. */
+static void report(const struct tf_record *rec, void *ctx)
+{
+	struct monitor *m = ctx;
+	struct tf_conn_view v;
+	bool shown;
+
+	tf_conn_view_init(&v, rec, m->mono_to_wall_ns);
+	shown = tf_filter_match(&m->opts->filter, &v);
+	m->summary.ended++;
+	m->summary.labels[v.verdict.label]++;
+	if (!shown)
+		return;
+	m->summary.shown++;
+	if (m->opts->quiet || m->out_broken)
+		return;
+	if (m->opts->json)
+		tf_json_connection(m->out, &v);
+	else
+		tf_text_connection(m->out, &v);
+}
+
+static int on_ring_record(void *ctx, void *data, size_t size)
+{
+	struct monitor *m = ctx;
+	const struct tf_record *rec = data;
+
+	if (size < sizeof(*rec))
+		return 0;
+	if (rec->type == TF_REC_AMEND) {
+		tf_pending_amend(&m->pending, rec);
+		return 0;
+	}
+	if (tf_pending_add(&m->pending, rec)) {
+		m->summary.held_back_failed++;
+		report(rec, m);
+	}
+	return 0;
+}
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_stop_signal;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	/* A closed pipe shows up as EPIPE from fflush; we stop then, cleanly. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static void flush_output(struct monitor *m)
+{
+	if (m->out_broken)
+		return;
+	if (fflush(m->out) == EOF) {
+		if (errno == EPIPE) {
+			m->out_broken = true;
+			stop_requested = 1;
+		} else {
+			tf_warn("cannot write output: %s", strerror(errno));
+			clearerr(m->out);
+		}
+	}
+}
+
+static int drain_loop(struct monitor *m, struct tf_bpf *b)
+{
+	uint64_t deadline = m->opts->duration_s ? now_ms() + m->opts->duration_s * 1000ULL : 0;
+	int err;
+
+	while (!stop_requested) {
+		err = ring_buffer__poll(b->rb, (int)m->opts->interval_ms);
+		if (err < 0 && err != -EINTR) {
+			tf_error("reading the ring buffer failed: %s", strerror(-err));
+			return -1;
+		}
+		/* Woken or not, take everything queued: records are submitted without wake-ups. */
+		ring_buffer__consume(b->rb);
+		m->mono_to_wall_ns = tf_mono_to_wall_offset();
+		tf_pending_rotate(&m->pending, report, m);
+		flush_output(m);
+		if (deadline && now_ms() >= deadline)
+			break;
+	}
+	return 0;
+}
+
+int tf_monitor_run(const struct tf_options *o)
+{
+	struct monitor m = { .opts = o, .out = stdout };
+	struct tf_kernel kernel;
+	struct tf_bpf bpf;
+	int status = 0;
+
+	install_signals();
+	tf_kernel_probe(&kernel);
+	tf_rst_reasons_load();
+	tf_pending_init(&m.pending);
+	m.mono_to_wall_ns = tf_mono_to_wall_offset();
+
+	if (tf_bpf_start(&bpf, o, &kernel, on_ring_record, &m)) {
+		tf_rst_reasons_free();
+		return 1;
+	}
+	if (!o->no_existing)
+		tf_bpf_adopt_existing(&bpf);
+	if (!o->json && !o->quiet)
+		tf_text_header(m.out);
+	flush_output(&m);
+	fprintf(stderr, "tcpfate: ready (%d hooks attached)\n", bpf.n_links);
+
+	if (drain_loop(&m, &bpf))
+		status = 1;
+
+	/* Whatever happened, what was collected is printed and counted. */
+	ring_buffer__consume(bpf.rb);
+	tf_pending_drain(&m.pending, report, &m);
+	if (tf_bpf_read_stats(&bpf, m.summary.kernel))
+		tf_warn("cannot read the kernel-side counters");
+	m.summary.orphan_amends = m.pending.orphan_amends;
+	if (o->json && !m.out_broken)
+		tf_summary_print_json(m.out, &m.summary);
+	flush_output(&m);
+	tf_summary_print_text(stderr, &m.summary);
+
+	tf_bpf_stop(&bpf);
+	tf_pending_free(&m.pending);
+	tf_rst_reasons_free();
+	return status;
+}

@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include "options.h"
+
+enum {
+	OPT_PORT = 0x100,
+	OPT_DURATION,
+	OPT_INTERVAL,
+	OPT_RING_MB,
+	OPT_OWNER_SLOTS,
+	OPT_NO_EXISTING,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "comm", required_argument, NULL, 'c' },
+	{ "port", required_argument, NULL, OPT_PORT },
+	{ "ipv4", no_argument, NULL, '4' },
+	{ "ipv6", no_argument, NULL, '6' },
+	{ "failures", no_argument, NULL, 'x' },
+	{ "json", no_argument, NULL, 'j' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "duration", required_argument, NULL, OPT_DURATION },
+	{ "interval", required_argument, NULL, OPT_INTERVAL },
+	{ "ring-size", required_argument, NULL, OPT_RING_MB },
+	{ "owner-slots", required_argument, NULL, OPT_OWNER_SLOTS },
+	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
+	{ 0 },
+};
+
+void tf_options_usage(FILE *out)
+{
+	fputs("Usage: tcpfate [OPTIONS]\n"
+	      "Follow every TCP connection on this host and print how each one ended.\n"
+	      "\n"
+	      "Filters (what is shown; everything is still counted):\n"
+	      "  -p, --pid PID         only connections owned by PID (repeatable)\n"
+	      "  -c, --comm NAME       only connections owned by a process named NAME\n"
+	      "      --port PORT       only connections with PORT at either end (repeatable)\n"
+	      "  -4, --ipv4            only IPv4\n"
+	      "  -6, --ipv6            only IPv6\n"
+	      "  -x, --failures        only connections whose label is not ok\n"
+	      "\n"
+	      "Output:\n"
+	      "  -j, --json            one JSON object per line\n"
+	      "  -q, --quiet           no per-connection lines, only the summary\n"
+	      "      --duration SECS   stop after SECS seconds (1-31536000)\n"
+	      "\n"
+	      "Tuning:\n"
+	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
+	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 16)\n"
+	      "      --owner-slots N   accept() owners in flight (1024-4194304, default 65536)\n"
+	      "      --no-existing     do not adopt connections open before start-up\n"
+	      "  -v, --verbose         show libbpf's messages (verifier logs)\n"
+	      "  -h, --help            this text\n"
+	      "  -V, --version         version\n"
+	      "\n"
+	      "Exit status: 0 ok, 1 runtime failure (privileges, kernel), 2 bad arguments.\n",
+	      out);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+/* Whole decimal number within [min, max]; nothing else on the string. */
+static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || *end || v < min || v > max)
+		return -1;
+	*out = (uint32_t)v;
+	return 0;
+}
+
+int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, size_t err_len)
+{
+	uint32_t v;
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->interval_ms = 100;
+	o->ring_mb = 16;
+	o->owner_slots = 65536;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":p:c:46xjqvhV", long_options, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_u32(optarg, 1, 4194304, &v))
+				return fail(err, err_len, "invalid --pid '%s': expected a process ID", optarg);
+			if (o->filter.n_pids == TF_FILTER_MAX)
+				return fail(err, err_len, "too many --pid options (at most %d)", TF_FILTER_MAX);
+			o->filter.pids[o->filter.n_pids++] = v;
+			break;
+		case 'c':
+			if (!*optarg || strlen(optarg) >= sizeof(o->filter.comm))
+				return fail(err, err_len, "invalid --comm '%s': expected 1-15 characters", optarg);
+			strcpy(o->filter.comm, optarg);
+			break;
+		case OPT_PORT:
+			if (parse_u32(optarg, 1, 65535, &v))
+				return fail(err, err_len, "invalid --port '%s': expected 1-65535", optarg);
+			if (o->filter.n_ports == TF_FILTER_MAX)
+				return fail(err, err_len, "too many --port options (at most %d)", TF_FILTER_MAX);
+			o->filter.ports[o->filter.n_ports++] = (uint16_t)v;
+			break;
+		case '4':
+		case '6':
+			if (o->filter.family && o->filter.family != c - '0')
+				return fail(err, err_len, "-4 and -6 exclude each other");
+			o->filter.family = c - '0';
+			break;
+		case 'x':
+			o->filter.failures_only = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'q':
+			o->quiet = true;
+			break;
+		case OPT_DURATION:
+			if (parse_u32(optarg, 1, 31536000, &o->duration_s))
+				return fail(err, err_len, "invalid --duration '%s': expected 1-31536000 seconds", optarg);
+			break;
+		case OPT_INTERVAL:
+			if (parse_u32(optarg, 1, 10000, &o->interval_ms))
+				return fail(err, err_len, "invalid --interval '%s': expected 1-10000 ms", optarg);
+			break;
+		case OPT_RING_MB:
+			if (parse_u32(optarg, 1, 1024, &v) || (v & (v - 1)))
+				return fail(err, err_len, "invalid --ring-size '%s': expected a power of two, 1-1024 MiB", optarg);
+			o->ring_mb = v;
+			break;
+		case OPT_OWNER_SLOTS:
+			if (parse_u32(optarg, 1024, 4194304, &o->owner_slots))
+				return fail(err, err_len, "invalid --owner-slots '%s': expected 1024-4194304", optarg);
+			break;
+		case OPT_NO_EXISTING:
+			o->no_existing = true;
+			break;
+		case 'v':
+			o->verbose = true;
+			break;
+		case 'h':
+			o->help = true;
+			break;
+		case 'V':
+			o->version = true;
+			break;
+		case ':':
+			return fail(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+		default:
+			return fail(err, err_len, "unknown option '%s' (see --help)", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return fail(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
+	return 0;
+}

@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <math.h>
+#include "json_writer.h"
+#include "names.h"
+#include "output.h"
+
+static void ms_or_null(struct json_writer *w, const char *key, double ms)
+{
+	if (isnan(ms))
+		jw_null(w, key);
+	else
+		jw_fixed(w, key, ms, 3);
+}
+
+void tf_json_connection(FILE *out, const struct tf_conn_view *v)
+{
+	const struct tf_record *r = v->rec;
+	struct json_writer w;
+	char ts[40];
+
+	tf_format_iso8601(v->end_wall_ns, ts, sizeof(ts));
+	jw_init(&w, out);
+	jw_object_begin(&w, NULL);
+	jw_string(&w, "event", "close");
+	jw_string(&w, "ts", ts);
+	jw_string(&w, "label", tf_label_name(v->verdict.label));
+	jw_string(&w, "cause", v->verdict.cause);
+	jw_string(&w, "errno", v->errno_name);
+	if (r->pid)
+		jw_uint(&w, "pid", r->pid);
+	else
+		jw_null(&w, "pid");
+	jw_string_n(&w, "comm", r->comm[0] ? r->comm : NULL, sizeof(r->comm));
+	jw_uint(&w, "family", v->family);
+	jw_string(&w, "direction", v->direction);
+	jw_string(&w, "saddr", v->saddr);
+	jw_uint(&w, "sport", r->sport);
+	jw_string(&w, "daddr", v->daddr);
+	jw_uint(&w, "dport", r->dport);
+	jw_bool(&w, "start_known", !(r->flags & TF_F_START_UNKNOWN));
+	ms_or_null(&w, "duration_ms", v->duration_ms);
+	ms_or_null(&w, "connect_ms", v->connect_ms);
+	ms_or_null(&w, "accept_wait_ms", v->accept_wait_ms);
+	ms_or_null(&w, "time_to_fail_ms", v->time_to_fail_ms);
+	ms_or_null(&w, "rx_idle_ms", v->rx_idle_ms);
+	ms_or_null(&w, "tx_idle_ms", v->tx_idle_ms);
+	jw_uint(&w, "syn_retrans", r->syn_retrans);
+	jw_uint(&w, "retrans", v->retrans);
+	jw_uint(&w, "rto_retrans", r->rto_retrans);
+	jw_uint(&w, "keepalive_probes", v->keepalive_probes);
+	jw_uint(&w, "zero_window_probes", v->zero_window_probes);
+	jw_uint(&w, "rx_bytes", r->rx_bytes);
+	jw_uint(&w, "tx_bytes", r->tx_bytes);
+	jw_uint(&w, "retrans_bytes", r->retrans_bytes);
+	jw_uint(&w, "srtt_us", r->srtt_us);
+	jw_string(&w, "rst_reason", v->rst_reason);
+	jw_string(&w, "last_state", tf_state_name(r->old_state));
+	jw_uint(&w, "cookie", r->cookie);
+	jw_object_end(&w);
+	fputc('\n', out);
+}

@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdlib.h>
+#include <string.h>
+#include "pending.h"
+
+void tf_pending_init(struct tf_pending *p)
+{
+	memset(p, 0, sizeof(*p));
+}
+
+void tf_pending_free(struct tf_pending *p)
+{
+	for (int i = 0; i < 2; i++) {
+		free(p->batch[i].recs);
+		free(p->batch[i].slots);
+	}
+	memset(p, 0, sizeof(*p));
+}
+
+static size_t slot_of(uint64_t cookie, size_t n_slots)
+{
+	cookie ^= cookie >> 33;
+	cookie *= 0xff51afd7ed558ccdULL; /* murmur3 finalizer: cookies are sequential */
+	cookie ^= cookie >> 33;
+	return cookie & (n_slots - 1);
+}
+
+static void index_insert(struct tf_batch *b, size_t idx)
+{
+	size_t s = slot_of(b->recs[idx].cookie, b->n_slots);
+
+	while (b->slots[s])
+		s = (s + 1) & (b->n_slots - 1);
+	b->slots[s] = (uint32_t)idx + 1;
+}
+
+static int batch_reserve(struct tf_batch *b)
+{
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 1024;
+		struct tf_record *recs = realloc(b->recs, cap * sizeof(*recs));
+
+		if (!recs)
+			return -1;
+		b->recs = recs;
+		b->cap = cap;
+	}
+	if ((b->n + 1) * 2 >= b->n_slots) {
+		size_t n_slots = b->n_slots ? b->n_slots * 2 : 4096;
+		uint32_t *slots = calloc(n_slots, sizeof(*slots));
+
+		if (!slots)
+			return -1;
+		free(b->slots);
+		b->slots = slots;
+		b->n_slots = n_slots;
+		for (size_t i = 0; i < b->n; i++)
+			index_insert(b, i);
+	}
+	return 0;
+}
+
+int tf_pending_add(struct tf_pending *p, const struct tf_record *rec)
+{
+	struct tf_batch *b = &p->batch[p->cur];
+
+	if (batch_reserve(b))
+		return -1;
+	b->recs[b->n] = *rec;
+	index_insert(b, b->n);
+	b->n++;
+	return 0;
+}
+
+static struct tf_record *batch_find(struct tf_batch *b, uint64_t cookie)
+{
+	size_t s;
+
+	if (!b->n_slots)
+		return NULL;
+	for (s = slot_of(cookie, b->n_slots); b->slots[s]; s = (s + 1) & (b->n_slots - 1)) {
+		struct tf_record *r = &b->recs[b->slots[s] - 1];
+
+		if (r->cookie == cookie)
+			return r;
+	}
+	return NULL;
+}
+
+void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend)
+{
+	rec->flags |= amend->flags;
+	if (amend->flags & TF_F_RST_TX_LATE) {
+		rec->rst_tx_state = amend->rst_tx_state;
+		rec->rst_tx_reason = amend->rst_tx_reason;
+	}
+	if (amend->sk_err && !rec->sk_err)
+		rec->sk_err = amend->sk_err;
+}
+
+bool tf_pending_amend(struct tf_pending *p, const struct tf_record *amend)
+{
+	/* The newer batch first: an amend follows its CLOSE within microseconds. */
+	struct tf_record *r = batch_find(&p->batch[p->cur], amend->cookie);
+
+	if (!r)
+		r = batch_find(&p->batch[!p->cur], amend->cookie);
+	if (!r) {
+		p->orphan_amends++;
+		return false;
+	}
+	tf_record_apply_amend(r, amend);
+	return true;
+}
+
+static void batch_release(struct tf_batch *b, tf_record_fn fn, void *ctx)
+{
+	for (size_t i = 0; i < b->n; i++)
+		fn(&b->recs[i], ctx);
+	b->n = 0;
+	if (b->n_slots)
+		memset(b->slots, 0, b->n_slots * sizeof(*b->slots));
+}
+
+void tf_pending_rotate(struct tf_pending *p, tf_record_fn fn, void *ctx)
+{
+	p->cur = !p->cur;
+	batch_release(&p->batch[p->cur], fn, ctx);
+}
+
+void tf_pending_drain(struct tf_pending *p, tf_record_fn fn, void *ctx)
+{
+	batch_release(&p->batch[!p->cur], fn, ctx);
+	batch_release(&p->batch[p->cur], fn, ctx);
+}

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Closed connections held back for one drain cycle.  An abortive close sends
+ * its RST, and some error paths report their errno, just after the socket's
+ * move to CLOSE; those arrive as amend records and are merged here before
+ * the connection is classified and printed.
+ */
+#ifndef TF_PENDING_H
+#define TF_PENDING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "tcpfate.h"
+
+struct tf_batch {
+	struct tf_record *recs;
+	size_t n, cap;
+	uint32_t *slots; /* open addressing on the cookie: index + 1, 0 empty */
+	size_t n_slots;  /* power of two, > 2 * n */
+};
+
+struct tf_pending {
+	struct tf_batch batch[2]; /* [cur] fills, [!cur] waits out its cycle */
+	int cur;
+	uint64_t orphan_amends;   /* amends for connections no longer held */
+};
+
+typedef void (*tf_record_fn)(const struct tf_record *rec, void *ctx);
+
+void tf_pending_init(struct tf_pending *p);
+void tf_pending_free(struct tf_pending *p);
+/* Returns 0, or -1 when memory ran out (the record is then handed on at once). */
+int tf_pending_add(struct tf_pending *p, const struct tf_record *rec);
+/* Merges an amend into the held record with its cookie; false if none is held. */
+bool tf_pending_amend(struct tf_pending *p, const struct tf_record *amend);
+/* Releases the records that waited a full cycle, oldest first. */
+void tf_pending_rotate(struct tf_pending *p, tf_record_fn fn, void *ctx);
+/* Releases everything (at exit). */
+void tf_pending_drain(struct tf_pending *p, tf_record_fn fn, void *ctx);
+/* The merge rule itself: what a late RST or error adds to a CLOSE record. */
+void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend);
+
+#endif

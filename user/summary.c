@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <inttypes.h>
+#include "json_writer.h"
+#include "summary.h"
+
+void tf_summary_print_text(FILE *out, const struct tf_summary *s)
+{
+	fprintf(out, "tcpfate: %" PRIu64 " connections ended (%" PRIu64 " shown):", s->ended, s->shown);
+	for (int i = 0; i < TF_LABEL_COUNT; i++)
+		fprintf(out, "%s %s %" PRIu64, i ? "," : "", tf_label_name(i), s->labels[i]);
+	fputc('\n', out);
+	fprintf(out,
+		"tcpfate: events lost %" PRIu64 " (ring buffer full), late facts lost %" PRIu64
+		", connections untracked %" PRIu64 " (socket storage), owners lost %" PRIu64
+		" (accept map full), keepalive facts lost %" PRIu64 "\n",
+		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
+		s->kernel[TF_STAT_UNTRACKED], s->kernel[TF_STAT_OWNER_MAP_FULL],
+		s->kernel[TF_STAT_TIMER_MAP_FULL]);
+}
+
+void tf_summary_print_json(FILE *out, const struct tf_summary *s)
+{
+	struct json_writer w;
+
+	jw_init(&w, out);
+	jw_object_begin(&w, NULL);
+	jw_string(&w, "event", "summary");
+	jw_uint(&w, "ended", s->ended);
+	jw_uint(&w, "shown", s->shown);
+	jw_object_begin(&w, "labels");
+	for (int i = 0; i < TF_LABEL_COUNT; i++)
+		jw_uint(&w, tf_label_name(i), s->labels[i]);
+	jw_object_end(&w);
+	jw_uint(&w, "tracked", s->kernel[TF_STAT_OPENED]);
+	jw_uint(&w, "events_lost", s->kernel[TF_STAT_RING_LOST]);
+	jw_uint(&w, "late_facts_lost", s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends);
+	jw_uint(&w, "untracked", s->kernel[TF_STAT_UNTRACKED]);
+	jw_uint(&w, "owners_lost", s->kernel[TF_STAT_OWNER_MAP_FULL]);
+	jw_uint(&w, "keepalive_facts_lost", s->kernel[TF_STAT_TIMER_MAP_FULL]);
+	jw_uint(&w, "rst_without_socket", s->kernel[TF_STAT_RST_NO_SOCKET]);
+	jw_object_end(&w);
+	fputc('\n', out);
+}

@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* Counts per label and what could not be followed, printed at exit. */
+#ifndef TF_SUMMARY_H
+#define TF_SUMMARY_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "classify.h"
+
+struct tf_summary {
+	uint64_t ended;                   /* every connection that ended */
+	uint64_t shown;                   /* of those, the ones the filters let through */
+	uint64_t labels[TF_LABEL_COUNT];  /* of the ended ones */
+	uint64_t kernel[TF_STAT_MAX];     /* the BPF side's counters (enum tf_stat) */
+	uint64_t orphan_amends;           /* late facts whose connection was already printed */
+	uint64_t held_back_failed;        /* records printed without waiting for late facts (no memory) */
+};
+
+void tf_summary_print_text(FILE *out, const struct tf_summary *s);
+void tf_summary_print_json(FILE *out, const struct tf_summary *s);
+
+#endif
