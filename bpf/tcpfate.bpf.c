@@ -223,6 +223,12 @@ static __always_inline void submit(void *rec)
 	bpf_ringbuf_submit(rec, flags);
 }
 
+/* SOCK_DONE: tcp_fin() saw the peer's FIN (tcp_disconnect clears it after CLOSE). */
+static __always_inline bool fin_received(const struct sock *sk)
+{
+	return sk->__sk_common.skc_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
+}
+
 static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 now_ns)
 {
 	__u32 stamp = tp->retrans_stamp;
@@ -261,7 +267,10 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->end_ns = now;
 	r->last_rx_ns = jiffies_to_ns(icsk->icsk_ack.lrcvtime, now, now_j);
 	r->last_tx_ns = jiffies_to_ns(tp->lsndtime, now, now_j);
+	/* bytes_received counts the peer's FIN too (it takes a sequence number). */
 	r->rx_bytes = tp->bytes_received;
+	if (fin_received(sk) && r->rx_bytes)
+		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
 	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));

@@ -1,0 +1,140 @@
+# shellcheck shell=bash
+# Shared helpers for scenario tests: two network namespaces joined by a veth
+# pair (A = clients, B = servers), real processes in them, and checks that
+# print TAP-style "ok - ..." / "not ok - ..." lines for tests/run.sh to count.
+#
+# Nothing here sends traffic anywhere but the namespaces it creates.
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TCPFATE=$ROOT/tcpfate
+DRIVE=$ROOT/build/tests/tcpdrive
+WORK=$(mktemp -d /tmp/tcpfate-test.XXXXXX)
+NS_A=tfA$$
+NS_B=tfB$$
+A4=10.231.0.1
+B4=10.231.0.2
+A6=fd00:231::1
+B6=fd00:231::2
+BG_PIDS=()
+
+ok() { echo "ok - $*"; }
+not_ok() { echo "not ok - $*"; }
+
+# check NAME GOT WANT
+check() {
+	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
+}
+
+# check_cmp NAME GOT OP WANT   (numeric: -ge, -gt, -eq ...)
+check_cmp() {
+	if [[ "$2" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && awk -v g="$2" -v w="$4" -v op="$3" 'BEGIN {
+		if (op == "-ge") exit !(g >= w); if (op == "-gt") exit !(g > w);
+		if (op == "-le") exit !(g <= w); if (op == "-lt") exit !(g < w); exit !(g == w) }'; then
+		ok "$1"
+	else
+		not_ok "$1: got '$2', want $3 $4"
+	fi
+}
+
+ns_setup() {
+	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1
+	ip link add "tfa$$" netns "$NS_A" type veth peer name "tfb$$" netns "$NS_B" || return 1
+	for ns in "$NS_A" "$NS_B"; do
+		ip -n "$ns" link set lo up
+	done
+	ip -n "$NS_A" link set "tfa$$" up
+	ip -n "$NS_B" link set "tfb$$" up
+	ip -n "$NS_A" addr add $A4/24 dev "tfa$$"
+	ip -n "$NS_B" addr add $B4/24 dev "tfb$$"
+	ip -n "$NS_A" addr add $A6/64 dev "tfa$$" nodad
+	ip -n "$NS_B" addr add $B6/64 dev "tfb$$" nodad
+	for ns in "$NS_A" "$NS_B"; do
+		nft_in "$ns" "add table inet tcpfate_test"
+		nft_in "$ns" "add chain inet tcpfate_test in { type filter hook input priority 0 ; }"
+	done
+}
+
+# ns_sysctl NS KEY VALUE   (quietly skips keys this kernel lacks)
+ns_sysctl() {
+	[ -e "/proc/sys/${2//.//}" ] || return 0
+	ip netns exec "$1" sysctl -qw "$2=$3"
+}
+
+nft_in() { ip netns exec "$1" nft "$2"; }
+
+# Rules for one port in one namespace's input chain.
+nft_rule() { nft_in "$1" "add rule inet tcpfate_test in $2"; }
+
+cleanup() {
+	for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+	wait 2>/dev/null
+	ip netns del "$NS_A" 2>/dev/null
+	ip netns del "$NS_B" 2>/dev/null
+	[ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"
+}
+
+# drive NAME NS ARGS...   runs tcpdrive in NS, output in $WORK/NAME.out
+drive() {
+	local name=$1 ns=$2
+	shift 2
+	ip netns exec "$ns" "$DRIVE" "$@" >"$WORK/$name.out" 2>&1 &
+	BG_PIDS+=($!)
+}
+
+# wait_line NAME REGEX [SECONDS]
+wait_line() {
+	local deadline=$((SECONDS + ${3:-10}))
+	until grep -qE "$2" "$WORK/$1.out" 2>/dev/null; do
+		[ $SECONDS -ge $deadline ] && return 1
+		sleep 0.05
+	done
+}
+
+# field NAME KEY   first KEY=value on NAME's output
+field() { grep -oE "(^| )$2=[^ ]+" "$WORK/$1.out" 2>/dev/null | head -1 | cut -d= -f2; }
+
+# record FILE JQ-SELECT   the first close record matching
+record() { jq -c "select(.event == \"close\" and ($2))" "$1" 2>/dev/null | head -1; }
+
+# expect_record DESC FILE SELECT KEY=VALUE...   (values compared as jq -r prints them)
+expect_record() {
+	local desc=$1 file=$2 sel=$3 rec kv key want got
+	shift 3
+	rec=$(record "$file" "$sel")
+	if [ -z "$rec" ]; then
+		not_ok "$desc: no record matching $sel"
+		return
+	fi
+	for kv in "$@"; do
+		key=${kv%%=*}
+		want=${kv#*=}
+		got=$(jq -r ".$key" <<<"$rec")
+		case $want in
+		'>='*) check_cmp "$desc: $key" "$got" -ge "${want#>=}" ;;
+		'>'*) check_cmp "$desc: $key" "$got" -gt "${want#>}" ;;
+		*) check "$desc: $key" "$got" "$want" ;;
+		esac
+	done
+}
+
+# Start tcpfate with JSON output to FILE; waits for its ready line.
+start_tcpfate() {
+	local out=$1
+	shift
+	"$TCPFATE" --json "$@" >"$out" 2>"$out.err" &
+	TCPFATE_PID=$!
+	BG_PIDS+=("$TCPFATE_PID")
+	local deadline=$((SECONDS + 20))
+	until grep -q '^tcpfate: ready' "$out.err" 2>/dev/null; do
+		if ! kill -0 "$TCPFATE_PID" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
+			not_ok "tcpfate started: $(head -c 300 "$out.err")"
+			return 1
+		fi
+		sleep 0.05
+	done
+}
+
+stop_tcpfate() {
+	kill -INT "$TCPFATE_PID" 2>/dev/null
+	wait "$TCPFATE_PID" 2>/dev/null
+}

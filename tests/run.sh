@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Runs every test and ends with "N passed, N failed".
+#   tests/run.sh           unit tests, then scenario tests (root)
+#   tests/run.sh --unit    unit tests only
+# Each test prints TAP-style lines ("ok - ..." / "not ok - ..."); this counts them.
+set -u
+cd "$(dirname "$0")/.."
+passed=0
+failed=0
+skipped=0
+LOG_DIR=build/test-logs
+mkdir -p "$LOG_DIR"
+
+tally() { # NAME COMMAND...
+	local name=$1 log rc
+	shift
+	log="$LOG_DIR/$(basename "$name").log"
+	echo "# $name"
+	"$@" >"$log" 2>&1
+	rc=$?
+	local p f
+	p=$(grep -c '^ok ' "$log")
+	f=$(grep -c '^not ok ' "$log")
+	grep '^not ok ' "$log"
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $name exited with status $rc (see $log)"
+		tail -5 "$log" | sed 's/^/#   /'
+		f=1
+	fi
+	echo "#   $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+}
+
+for t in build/tests/test_*; do
+	[ -x "$t" ] || continue
+	tally "unit/$(basename "$t")" "$t"
+done
+
+if [ "${1:-}" != "--unit" ]; then
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "# scenario tests skipped: they need root (sudo make test)"
+		skipped=$((skipped + 1))
+	else
+		for s in tests/scenarios/*.sh; do
+			tally "scenario/$(basename "$s" .sh)" bash "$s"
+		done
+	fi
+fi
+
+if [ "$skipped" -gt 0 ]; then
+	echo "$passed passed, $failed failed, $skipped skipped"
+else
+	echo "$passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
