@@ -279,6 +279,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->dport = c->dport;
 	r->family = c->family;
 	r->pid = c->pid;
+	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r->reserved = 0;
 	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;

@@ -75,6 +75,7 @@ struct tf_record {
 	__u8 saddr[TF_ADDR_LEN];
 	__u8 daddr[TF_ADDR_LEN];
 	__u32 pid;             /* owning process (tgid); 0 unknown */
+	__u32 netns;           /* network namespace inode (as in /proc/PID/ns/net) */
 	__u32 flags;           /* enum tf_fact */
 	__u32 srtt_us;
 	__u32 total_retrans;   /* every retransmitted segment, SYNs included */
@@ -83,6 +84,7 @@ struct tf_record {
 	__u32 probes;          /* unanswered keepalive / zero-window probes at the end */
 	__u32 keepalive_fires; /* keepalive timer expiries seen */
 	__u32 snd_wnd;
+	__u32 reserved;
 	__s32 sk_err;          /* errno recorded on the socket at the end */
 	__s32 sk_err_soft;
 	__u16 sport;           /* host byte order */

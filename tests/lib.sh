@@ -65,7 +65,20 @@ nft_in() { ip netns exec "$1" nft "$2"; }
 # Rules for one port in one namespace's input chain.
 nft_rule() { nft_in "$1" "add rule inet tcpfate_test in $2"; }
 
+# Lets FINs through, then stops every process in our namespaces, so that no
+# orphaned socket retransmits into a deleted namespace for minutes afterwards.
+ns_stop_all() {
+	for ns in "$NS_A" "$NS_B"; do
+		ip netns exec "$ns" nft flush ruleset 2>/dev/null
+		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+	done
+	sleep 0.2
+}
+
+netns_inode() { stat -L -c %i "/run/netns/$1"; }
+
 cleanup() {
+	ns_stop_all
 	for pid in "${BG_PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
 	wait 2>/dev/null
 	ip netns del "$NS_A" 2>/dev/null

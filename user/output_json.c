@@ -31,6 +31,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	else
 		jw_null(&w, "pid");
 	jw_string_n(&w, "comm", r->comm[0] ? r->comm : NULL, sizeof(r->comm));
+	jw_uint(&w, "netns", r->netns);
 	jw_uint(&w, "family", v->family);
 	jw_string(&w, "direction", v->direction);
 	jw_string(&w, "saddr", v->saddr);

@@ -6,14 +6,7 @@
 set -u
 . "$(dirname "$0")/../lib.sh"
 
-ns_cleanup() {
-	# Kill whatever still runs in our namespaces (servers that never finish by design).
-	for ns in "$NS_A" "$NS_B"; do
-		ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
-	done
-	cleanup
-}
-trap ns_cleanup EXIT
+trap cleanup EXIT
 
 OUT=$WORK/tcpfate.json
 REQUEST_BYTES=33   # tcpdrive's request: "GET / HTTP/1.1\r\nHost: tcpfate\r\n\r\n"
@@ -22,6 +15,8 @@ SYN_RETRIES=2
 KEEPALIVE_PROBES=2
 
 ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+NETNS_A=$(netns_inode "$NS_A")
+NETNS_B=$(netns_inode "$NS_B")
 for ns in "$NS_A" "$NS_B"; do
 	ns_sysctl "$ns" net.ipv4.tcp_syn_retries $SYN_RETRIES
 	ns_sysctl "$ns" net.ipv4.tcp_syn_linear_timeouts 0 # 6.5+: else the first 4 SYN RTOs are extra
@@ -96,8 +91,8 @@ run_acts() { # F SERVER_ADDR BASE_PORT
 
 # --- asserts ----------------------------------------------------------------------
 
-client_sel() { echo ".family == $1 and .sport == $(field "$2-cli" lport) and .dport == $3"; }
-server_sel() { echo ".family == $1 and .sport == $3 and .dport == $(field "$2-cli" lport)"; }
+client_sel() { echo ".netns == $NETNS_A and .family == $1 and .sport == $(field "$2-cli" lport) and .dport == $3"; }
+server_sel() { echo ".netns == $NETNS_B and .family == $1 and .sport == $3 and .dport == $(field "$2-cli" lport)"; }
 
 assert_client() { # DESC NAME F PORT APP_RESULT KEY=VALUE...
 	local desc=$1 n=$2$3 f=$3 port=$4 result=$5
@@ -191,14 +186,14 @@ for f in 4 6; do
 done
 
 # The kernel's own count of timeouts, per namespace, against tcpfate's labels.
-count_timeouts() { # ADDR4 ADDR6
-	jq -s --arg a4 "$1" --arg a6 "$2" '[.[] | select(.event == "close" and (.saddr == $a4 or .saddr == $a6)
+count_timeouts() { # NETNS_INODE
+	jq -s --argjson ns "$1" '[.[] | select(.event == "close" and .netns == $ns
 		and (.label == "syn-timeout" or .label == "retries-exhausted"))] | length' "$OUT"
 }
 check "nstat TcpExtTCPAbortOnTimeout in the client namespace = tcpfate's timeouts there" \
-	"$timeouts_a" "$(count_timeouts $A4 $A6)"
+	"$timeouts_a" "$(count_timeouts "$NETNS_A")"
 check "nstat TcpExtTCPAbortOnTimeout in the server namespace = tcpfate's timeouts there" \
-	"$timeouts_b" "$(count_timeouts $B4 $B6)"
+	"$timeouts_b" "$(count_timeouts "$NETNS_B")"
 check_cmp "nstat saw the timeouts at all" "$timeouts_a" -ge 8
 
 summary=$(jq -c 'select(.event == "summary")' "$OUT")

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Text and JSON from the same record; JSON escaping of hostile process names. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+#include "check.h"
+#include "conn_view.h"
+#include "filter.h"
+#include "json_writer.h"
+#include "output.h"
+
+static char *render(void (*fn)(FILE *, const struct tf_conn_view *), const struct tf_conn_view *v)
+{
+	static char buf[4096];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+
+	fn(f, v);
+	fclose(f);
+	return buf;
+}
+
+static struct tf_record refused_v6(void)
+{
+	struct tf_record r = {
+		.type = TF_REC_CLOSE, .family = AF_INET6, .direction = TF_DIR_OUT,
+		.old_state = TF_TCP_SYN_SENT, .flags = TF_F_RST_RX, .rst_rx_state = TF_TCP_SYN_SENT,
+		.sk_err = ECONNREFUSED, .start_ns = 1000000, .end_ns = 3500000, .unanswered_ns = 1000000,
+		.sport = 40000, .dport = 8080, .pid = 4242,
+	};
+	r.saddr[15] = 1; /* ::1 */
+	r.daddr[0] = 0xfd;
+	r.daddr[15] = 2;
+	memcpy(r.comm, "curl", 5);
+	return r;
+}
+
+static void json_line(void)
+{
+	struct tf_record r = refused_v6();
+	struct tf_conn_view v;
+	char *s;
+
+	tf_conn_view_init(&v, &r, 0);
+	s = render(tf_json_connection, &v);
+	CHECK(strstr(s, "\"event\":\"close\"") != NULL, "json: event close");
+	CHECK(strstr(s, "\"label\":\"refused\",\"cause\":\"rst\",\"errno\":\"ECONNREFUSED\"") != NULL,
+	      "json: label, cause, errno");
+	CHECK(strstr(s, "\"pid\":4242,\"comm\":\"curl\",\"netns\":0,\"family\":6,\"direction\":\"out\"") != NULL,
+	      "json: pid, comm, family, direction");
+	CHECK(strstr(s, "\"saddr\":\"::1\",\"sport\":40000,\"daddr\":\"fd00::2\",\"dport\":8080") != NULL,
+	      "json: addresses");
+	CHECK(strstr(s, "\"duration_ms\":2.500") != NULL, "json: duration");
+	CHECK(strstr(s, "\"connect_ms\":null") != NULL, "json: no connect time for a refused connect");
+	CHECK(strstr(s, "\"ts\":\"1970-01-01T00:00:00.003Z\"") != NULL, "json: ts is ISO 8601 UTC");
+	CHECK(s[strlen(s) - 1] == '\n' && strchr(s, '\n') == s + strlen(s) - 1, "json: exactly one line");
+}
+
+static void text_line(void)
+{
+	struct tf_record r = refused_v6();
+	struct tf_conn_view v;
+	char *s;
+
+	memcpy(r.comm, "ev\nil\033", 7);
+	tf_conn_view_init(&v, &r, 0);
+	s = render(tf_text_connection, &v);
+	CHECK(strstr(s, "[::1]:40000") && strstr(s, "[fd00::2]:8080"), "text: IPv6 endpoints in brackets");
+	CHECK(strstr(s, "refused") && strstr(s, "ECONNREFUSED"), "text: label and errno");
+	CHECK(strstr(s, "ev?il?") != NULL, "text: control bytes in comm are replaced");
+	CHECK(strchr(s, '\n') == s + strlen(s) - 1, "text: one line");
+}
+
+static void json_escaping(void)
+{
+	char buf[256];
+	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct json_writer w;
+
+	jw_init(&w, f);
+	jw_object_begin(&w, NULL);
+	jw_string(&w, "comm", "a\"b\\c\n\x01\x7f\xc3");
+	jw_string_n(&w, "fixed", "abcdef", 3);
+	jw_string(&w, "none", NULL);
+	jw_object_end(&w);
+	fclose(f);
+	CHECK_STR(buf, "{\"comm\":\"a\\\"b\\\\c\\n\\u0001\\u007f\\u00c3\",\"fixed\":\"abc\",\"none\":null}",
+		  "json: quotes, backslashes, control bytes and non-ASCII escaped");
+}
+
+static void filters(void)
+{
+	struct tf_record r = refused_v6();
+	struct tf_filter f = { 0 };
+	struct tf_conn_view v;
+
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(tf_filter_match(&f, &v), "filter: empty matches");
+	f.family = 4;
+	CHECK(!tf_filter_match(&f, &v), "filter: -4 drops IPv6");
+	f.family = 0;
+	f.pids[f.n_pids++] = 1;
+	CHECK(!tf_filter_match(&f, &v), "filter: other pid");
+	f.pids[f.n_pids++] = 4242;
+	CHECK(tf_filter_match(&f, &v), "filter: one of the pids");
+	f.ports[f.n_ports++] = 8080;
+	CHECK(tf_filter_match(&f, &v), "filter: remote port");
+	strcpy(f.comm, "wget");
+	CHECK(!tf_filter_match(&f, &v), "filter: comm");
+	strcpy(f.comm, "curl");
+	f.failures_only = true;
+	CHECK(tf_filter_match(&f, &v), "filter: failures only keeps refused");
+}
+
+int main(void)
+{
+	json_line();
+	text_line();
+	json_escaping();
+	filters();
+	return CHECK_DONE();
+}
