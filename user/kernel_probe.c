@@ -39,6 +39,37 @@ static uint64_t kallsyms_lookup(const char *name)
 	return addr; /* 0 also when kptr_restrict hides addresses */
 }
 
+#define CAP_SYS_ADMIN_BIT 21
+#define CAP_PERFMON_BIT 38
+#define CAP_BPF_BIT 39
+
+bool tf_caps_allow_bpf(uint64_t cap_eff)
+{
+	bool admin = cap_eff & (1ULL << CAP_SYS_ADMIN_BIT);
+	bool bpf = cap_eff & (1ULL << CAP_BPF_BIT), perfmon = cap_eff & (1ULL << CAP_PERFMON_BIT);
+
+	/* Tracing programs need CAP_BPF and CAP_PERFMON (5.8+), or CAP_SYS_ADMIN. */
+	return admin || (bpf && perfmon);
+}
+
+static bool have_privileges(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long long caps = 0;
+	char line[256];
+	bool found = false;
+
+	if (!f)
+		return true; /* cannot tell: let the load itself decide */
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "CapEff: %llx", &caps) == 1) {
+			found = true;
+			break;
+		}
+	fclose(f);
+	return !found || tf_caps_allow_bpf(caps);
+}
+
 /* Number of arguments a tracepoint passes to tp_btf programs; -1 when it does not exist. */
 static int tracepoint_args(const struct btf *btf, const char *tp)
 {
@@ -84,6 +115,9 @@ void tf_kernel_probe(struct tf_kernel *k)
 
 	memset(k, 0, sizeof(*k));
 	k->send_reset_args = -1;
+	k->privileged = have_privileges();
+	if (!k->privileged)
+		return; /* nothing below would work; the caller says so */
 	k->has_btf = access(BTF_VMLINUX, R_OK) == 0;
 	btf = k->has_btf ? btf__load_vmlinux_btf() : NULL;
 	if (btf) {

@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 struct tf_kernel {
+	bool privileged;             /* effective CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN */
 	bool has_btf;                /* /sys/kernel/btf/vmlinux */
 	int send_reset_args;         /* tcp_send_reset arguments: 3 since 6.10 (reason), 2 before, -1 absent */
 	bool has_receive_reset;
@@ -23,6 +24,8 @@ struct tf_kernel {
 
 /* Fills k; never fails (missing things are recorded as missing). */
 void tf_kernel_probe(struct tf_kernel *k);
+/* Exposed for tests: is the CapEff mask enough to load and attach tracing programs? */
+bool tf_caps_allow_bpf(uint64_t cap_eff);
 /* Exposed for tests: parse one kallsyms-formatted stream for `name`. */
 uint64_t tf_kallsyms_find(FILE *in, const char *name);
 

@@ -97,6 +97,10 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 	int err;
 
 	memset(b, 0, sizeof(*b));
+	if (!k->privileged) {
+		tf_error("needs root, or the capabilities CAP_BPF and CAP_PERFMON (try: sudo tcpfate)");
+		return -1;
+	}
 	if (!k->has_btf) {
 		tf_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): tcpfate needs CONFIG_DEBUG_INFO_BTF=y");
 		return -1;

@@ -99,8 +99,17 @@ static void kallsyms(void)
 	fclose(f);
 }
 
+static void capabilities(void)
+{
+	CHECK(tf_caps_allow_bpf(1ULL << 21), "caps: CAP_SYS_ADMIN is enough");
+	CHECK(tf_caps_allow_bpf((1ULL << 39) | (1ULL << 38)), "caps: CAP_BPF + CAP_PERFMON is enough");
+	CHECK(!tf_caps_allow_bpf(1ULL << 39), "caps: CAP_BPF alone is not");
+	CHECK(!tf_caps_allow_bpf(0), "caps: none");
+}
+
 int main(void)
 {
+	capabilities();
 	hold_back_one_cycle();
 	many();
 	merge_rule();
