@@ -17,13 +17,19 @@ static void endpoint(char *buf, int family, const char *addr, unsigned int port)
 	snprintf(buf, ENDPOINT_LEN, family == 6 ? "[%s]:%u" : "%s:%u", addr, port);
 }
 
+/* Milliseconds with enough digits to matter: 0.031ms, 12.4ms, 3050ms. */
+static void print_ms(FILE *out, const char *name, double ms)
+{
+	fprintf(out, ms < 1 ? " %s=%.3fms" : ms < 100 ? " %s=%.1fms" : " %s=%.0fms", name, ms);
+}
+
 /* Appends " name=value" for the numbers that explain this ending; quiet when zero. */
 static void details(FILE *out, const struct tf_conn_view *v)
 {
 	const struct tf_record *r = v->rec;
 
 	if (!isnan(v->connect_ms))
-		fprintf(out, " connect=%.1fms", v->connect_ms);
+		print_ms(out, "connect", v->connect_ms);
 	if (r->syn_retrans)
 		fprintf(out, " syn_retrans=%u", r->syn_retrans);
 	if (v->retrans)
@@ -33,14 +39,16 @@ static void details(FILE *out, const struct tf_conn_view *v)
 	if (v->zero_window_probes)
 		fprintf(out, " zero_window_probes=%u", v->zero_window_probes);
 	if (!isnan(v->time_to_fail_ms))
-		fprintf(out, " gave_up_after=%.0fms", v->time_to_fail_ms);
+		print_ms(out, "gave_up_after", v->time_to_fail_ms);
 	if (v->rst_reason)
 		fprintf(out, " rst=%s", v->rst_reason);
 	fprintf(out, " rx=%llu tx=%llu", (unsigned long long)r->rx_bytes, (unsigned long long)r->tx_bytes);
 	if (r->srtt_us)
 		fprintf(out, " srtt=%uus", r->srtt_us);
 	if (!isnan(v->rx_idle_ms))
-		fprintf(out, " rx_idle=%.0fms", v->rx_idle_ms);
+		print_ms(out, "rx_idle", v->rx_idle_ms);
+	if (!isnan(v->accept_wait_ms) && v->accept_wait_ms >= 1)
+		print_ms(out, "accept_wait", v->accept_wait_ms);
 	if (r->flags & TF_F_START_UNKNOWN)
 		fputs(" start=unknown", out);
 }
