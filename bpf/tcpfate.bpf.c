@@ -50,6 +50,7 @@ struct conn {
 	__u8 rst_tx_state;
 	__u8 rst_tx_reason;
 	__u8 old_state;
+	__u8 state;  /* the last state we saw it enter */
 	__u8 live;   /* tracking, not yet closed */
 	__u8 closed; /* CLOSE record submitted; later events become amends */
 	char comm[TF_COMM_LEN];
@@ -242,7 +243,8 @@ static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 n
 	return now_ns - (__u64)(__u32)((__u32)(now_ns / unit) - stamp) * unit;
 }
 
-static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, int old_state)
+static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, int old_state,
+				       __u32 extra_flags)
 {
 	const struct inet_connection_sock *icsk = &tp->inet_conn;
 	const struct sock *sk = &icsk->icsk_inet.sk;
@@ -289,7 +291,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->probes = icsk->icsk_probes_out;
 	r->snd_wnd = tp->snd_wnd;
 	r->keepalive_fires = 0;
-	r->flags = c->flags;
+	r->flags = c->flags | extra_flags;
 	if (!tp->snd_wnd && (c->flags & TF_F_ESTABLISHED))
 		r->flags |= TF_F_ZERO_WINDOW;
 
@@ -407,14 +409,36 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT))
 		take_accept_owner(c, tp);
 	capture_tuple(c, tp);
+	c->state = new_state;
 	if (new_state == TF_TCP_CLOSE)
-		emit_close(tp, c, old_state);
+		emit_close(tp, c, old_state, 0);
 }
 
 SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(tf_set_state, const struct sock *sk, const int old_state, const int new_state)
 {
 	on_state_change(sk, old_state, new_state);
+	return 0;
+}
+
+/*
+ * The kernel skips a tracing program that is already running on this CPU (a
+ * softirq interrupting it): a move to CLOSE can be missed that way.  Every
+ * socket is destroyed in the end; one still live then is reported here.
+ */
+SEC("tp_btf/tcp_destroy_sock")
+int BPF_PROG(tf_destroy, struct sock *sk)
+{
+	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	struct conn *c;
+
+	if (!tp)
+		return 0;
+	c = conn_lookup(tp);
+	if (!c || !c->live)
+		return 0;
+	stat_inc(TF_STAT_RECOVERED);
+	emit_close(tp, c, c->state, TF_F_RECOVERED);
 	return 0;
 }
 

@@ -51,6 +51,7 @@ enum tf_fact {
 	TF_F_KEEPALIVE_TIMER = 1u << 11, /* the keepalive timer fired on this socket */
 	TF_F_ZERO_WINDOW = 1u << 12,   /* peer advertised a zero window at the end */
 	TF_F_RST_KEEPALIVE = 1u << 13, /* the RST we sent was the keepalive timer giving up */
+	TF_F_RECOVERED = 1u << 14,     /* the move to CLOSE was not seen; reported when destroyed */
 };
 
 /* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */
@@ -109,6 +110,7 @@ enum tf_stat {
 	TF_STAT_OWNER_MAP_FULL,  /* accept() owner could not be recorded */
 	TF_STAT_TIMER_MAP_FULL,  /* keepalive timer facts could not be recorded */
 	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
+	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */
 	TF_STAT_MAX,
 };
 

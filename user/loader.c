@@ -127,6 +127,7 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 
 	const struct hook hooks[] = {
 		{ skel->progs.tf_set_state, "TCP state changes", true },
+		{ skel->progs.tf_destroy, "closes missed by the kernel's re-entry guard", false },
 		{ skel->progs.tf_retransmit, "retransmits", true },
 		{ skel->progs.tf_send_reset, "resets we send", false },
 		{ skel->progs.tf_send_reset_noreason, "resets we send", false },
@@ -206,6 +207,23 @@ int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)
 			out[key] += values[cpu];
 	}
 	return 0;
+}
+
+uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			total += info.recursion_misses;
+	}
+	return total;
 }
 
 void tf_bpf_stop(struct tf_bpf *b)

@@ -31,6 +31,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 int tf_bpf_adopt_existing(struct tf_bpf *b);
 /* Sums the per-CPU counters into out[TF_STAT_MAX]. */
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out);
+/* Program runs the kernel skipped because the program was already running on that CPU. */
+uint64_t tf_bpf_recursion_misses(struct tf_bpf *b);
 void tf_bpf_stop(struct tf_bpf *b);
 
 #endif

@@ -162,6 +162,7 @@ int tf_monitor_run(const struct tf_options *o)
 	if (tf_bpf_read_stats(&bpf, m.summary.kernel))
 		tf_warn("cannot read the kernel-side counters");
 	m.summary.orphan_amends = m.pending.orphan_amends;
+	m.summary.recursion_misses = tf_bpf_recursion_misses(&bpf);
 	if (o->json && !m.out_broken)
 		tf_summary_print_json(m.out, &m.summary);
 	flush_output(&m);

@@ -39,6 +39,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_string(&w, "daddr", v->daddr);
 	jw_uint(&w, "dport", r->dport);
 	jw_bool(&w, "start_known", !(r->flags & TF_F_START_UNKNOWN));
+	jw_bool(&w, "close_seen", !(r->flags & TF_F_RECOVERED));
 	ms_or_null(&w, "duration_ms", v->duration_ms);
 	ms_or_null(&w, "connect_ms", v->connect_ms);
 	ms_or_null(&w, "accept_wait_ms", v->accept_wait_ms);

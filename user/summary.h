@@ -13,6 +13,7 @@ struct tf_summary {
 	uint64_t labels[TF_LABEL_COUNT];  /* of the ended ones */
 	uint64_t kernel[TF_STAT_MAX];     /* the BPF side's counters (enum tf_stat) */
 	uint64_t orphan_amends;           /* late facts whose connection was already printed */
+	uint64_t recursion_misses;        /* hook runs the kernel skipped (re-entry on one CPU) */
 	uint64_t held_back_failed;        /* records printed without waiting for late facts (no memory) */
 };
 
