@@ -35,6 +35,9 @@ struct conn {
 	__u64 start_ns;
 	__u64 established_ns;
 	__u64 accepted_ns;
+	__u64 peer_fin_ns;
+	__u32 fin_snd_una; /* sequence numbers when the peer's FIN arrived */
+	__u32 fin_snd_nxt;
 	__u8 saddr[TF_ADDR_LEN];
 	__u8 daddr[TF_ADDR_LEN];
 	__u32 pid;
@@ -290,6 +293,13 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->rto_retrans = icsk->icsk_retransmits;
 	r->probes = icsk->icsk_probes_out;
 	r->snd_wnd = tp->snd_wnd;
+	r->peer_fin_ns = c->peer_fin_ns;
+	r->fin_unacked = 0;
+	r->tx_after_fin = 0;
+	if (c->peer_fin_ns) {
+		r->fin_unacked = c->fin_snd_nxt - c->fin_snd_una;
+		r->tx_after_fin = tp->write_seq - c->fin_snd_nxt;
+	}
 	r->keepalive_fires = 0;
 	r->flags = c->flags | extra_flags;
 	if (!tp->snd_wnd && (c->flags & TF_F_ESTABLISHED))
@@ -399,7 +409,11 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 			c->start_ns = c->established_ns - (__u64)(tp->srtt_us >> 3) * 1000;
 		break;
 	case TF_TCP_CLOSE_WAIT:
+		/* tcp_ack() has run for the FIN segment: snd_una is what the peer had seen. */
 		c->flags |= TF_F_PEER_FIN;
+		c->peer_fin_ns = bpf_ktime_get_ns();
+		c->fin_snd_una = tp->snd_una;
+		c->fin_snd_nxt = tp->snd_nxt;
 		break;
 	case TF_TCP_FIN_WAIT1:
 		if (!(c->flags & TF_F_PEER_FIN))
@@ -701,5 +715,67 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
 		bpf_probe_read_kernel_str(c->comm, sizeof(c->comm), task->comm);
 		c->flags |= TF_F_OWNER_FD;
 	}
+	return 0;
+}
+
+/* Filled by userspace before each scan; read after it. */
+__u64 scan_open = 0;
+
+/*
+ * The periodic scan: every socket we follow, in every namespace, without
+ * walking the kernel's socket tables.  Only the ones worth a look are written.
+ */
+SEC("iter/bpf_sk_storage_map")
+int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
+{
+	const struct inet_connection_sock *icsk;
+	struct tf_open_sample s = {};
+	struct conn *c = ctx->value;
+	struct tcp_sock *tp;
+	__u64 now_j;
+
+	if (!ctx->sk || !c || !c->live)
+		return 0;
+	tp = bpf_skc_to_tcp_sock(ctx->sk);
+	if (!tp)
+		return 0;
+	scan_open++;
+	icsk = &tp->inet_conn;
+	s.state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
+	s.unread = tp->rcv_nxt - tp->copied_seq;
+	s.rcv_wnd = tp->rcv_wnd;
+	s.snd_wnd = tp->snd_wnd;
+	s.unsent = tp->write_seq - tp->snd_nxt;
+	s.unacked = tp->snd_nxt - tp->snd_una;
+	s.rto_retrans = icsk->icsk_retransmits;
+	s.probes = icsk->icsk_probes_out;
+	if (s.state == TF_TCP_SYN_SENT || s.state == TF_TCP_SYN_RECV)
+		return 0; /* handshakes end as labels, not warnings */
+	if (!s.unread && s.rcv_wnd && s.state != TF_TCP_CLOSE_WAIT && !s.rto_retrans &&
+	    !(s.snd_wnd == 0 && s.unsent))
+		return 0;
+
+	s.now_ns = bpf_ktime_get_ns();
+	now_j = bpf_jiffies64();
+	s.cookie = bpf_get_socket_cookie(tp);
+	s.copied_seq = tp->copied_seq;
+	s.backoff = icsk->icsk_backoff;
+	if (s.state == TF_TCP_CLOSE_WAIT)
+		s.peer_fin_ns = c->peer_fin_ns;
+	if (s.rto_retrans)
+		s.loss_since_ns = retrans_stamp_ns(tp, s.now_ns);
+	if (s.probes && icsk->icsk_probes_tstamp)
+		s.probe0_since_ns = jiffies_to_ns(icsk->icsk_probes_tstamp, s.now_ns, now_j);
+	capture_tuple(c, tp);
+	__builtin_memcpy(s.saddr, c->saddr, sizeof(s.saddr));
+	__builtin_memcpy(s.daddr, c->daddr, sizeof(s.daddr));
+	s.sport = c->sport;
+	s.dport = c->dport;
+	s.family = c->family;
+	s.direction = c->direction;
+	s.pid = c->pid;
+	s.netns = BPF_CORE_READ(ctx->sk, __sk_common.skc_net.net, ns.inum);
+	__builtin_memcpy(s.comm, c->comm, sizeof(s.comm));
+	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;
 }

@@ -70,6 +70,7 @@ struct tf_record {
 	__u64 last_rx_ns;      /* last data byte received */
 	__u64 last_tx_ns;      /* last new data byte sent */
 	__u64 unanswered_ns;   /* first transmission left unanswered by the end (timeouts) */
+	__u64 peer_fin_ns;     /* the peer's FIN arrived (we entered CLOSE_WAIT) */
 	__u64 rx_bytes;
 	__u64 tx_bytes;        /* acknowledged by the peer */
 	__u64 retrans_bytes;
@@ -85,6 +86,8 @@ struct tf_record {
 	__u32 probes;          /* unanswered keepalive / zero-window probes at the end */
 	__u32 keepalive_fires; /* keepalive timer expiries seen */
 	__u32 snd_wnd;
+	__u32 fin_unacked;     /* our bytes the peer had not acknowledged when its FIN came */
+	__u32 tx_after_fin;    /* bytes we wrote after the peer's FIN */
 	__u32 reserved;
 	__s32 sk_err;          /* errno recorded on the socket at the end */
 	__s32 sk_err_soft;
@@ -97,6 +100,39 @@ struct tf_record {
 	__u8 rst_rx_state;     /* state in which an RST was received */
 	__u8 rst_tx_state;     /* state in which we sent an RST */
 	__u8 rst_tx_reason;    /* enum sk_rst_reason or TF_RST_REASON_NONE */
+	char comm[TF_COMM_LEN];
+};
+
+/*
+ * One open connection worth a look, written by the periodic scan of tracked
+ * sockets (iter/bpf_sk_storage_map): it has unread data, a closed window, a
+ * pending close or a retransmission episode.  Userspace turns these into
+ * warnings once a condition has lasted long enough.
+ */
+struct tf_open_sample {
+	__u64 cookie;
+	__u64 now_ns;
+	__u64 peer_fin_ns;     /* CLOSE_WAIT since (0: not in CLOSE_WAIT) */
+	__u64 loss_since_ns;   /* first unacknowledged retransmission (0: none) */
+	__u64 probe0_since_ns; /* first zero-window probe (0: none) */
+	__u8 saddr[TF_ADDR_LEN];
+	__u8 daddr[TF_ADDR_LEN];
+	__u32 pid;
+	__u32 netns;
+	__u32 unread;          /* bytes in the receive queue the application has not read */
+	__u32 copied_seq;      /* the application's read position: unchanged = not reading */
+	__u32 rcv_wnd;         /* window we advertise */
+	__u32 snd_wnd;         /* window the peer advertises */
+	__u32 unsent;          /* bytes written by the application, not yet sent */
+	__u32 unacked;         /* bytes sent, not yet acknowledged */
+	__u32 rto_retrans;     /* RTOs in the current episode */
+	__u32 backoff;
+	__u32 probes;
+	__u16 sport;
+	__u16 dport;
+	__u16 family;
+	__u8 state;
+	__u8 direction;
 	char comm[TF_COMM_LEN];
 };
 

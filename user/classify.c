@@ -106,7 +106,20 @@ static const char *timeout_cause(const struct tf_record *r)
 	return "data"; /* TCP_USER_TIMEOUT with nothing retransmitted yet */
 }
 
-/* Peer closed first: was a request outstanding? */
+/*
+ * The keep-alive race: the peer closed a connection it thought idle while we
+ * were reusing it.  Either our request was still unacknowledged when its FIN
+ * arrived (the FIN crossed our request), or we wrote after the FIN and the
+ * peer's closed socket answered with an RST or the write timed out.
+ */
+static bool idle_reuse(const struct tf_record *r, int err)
+{
+	if (r->direction != TF_DIR_OUT || !(r->flags & TF_F_PEER_FIN) || (r->flags & TF_F_LOCAL_FIN))
+		return false;
+	return r->fin_unacked || (r->tx_after_fin && (err || (r->flags & TF_F_RST_RX)));
+}
+
+/* Was a request outstanding when the connection was closed? */
 static bool request_outstanding(const struct tf_record *r)
 {
 	switch (r->direction) {
@@ -125,6 +138,8 @@ struct tf_verdict tf_classify(const struct tf_record *r)
 
 	if (r->old_state == TF_TCP_SYN_SENT)
 		return classify_handshake(r, err);
+	if (idle_reuse(r, err))
+		return verdict(TF_LABEL_HANG_UP, "idle-reuse", err);
 	if (r->flags & TF_F_RST_RX)
 		return verdict(TF_LABEL_RESET, "peer", err ? err : ECONNRESET);
 	if (err == ETIMEDOUT)
@@ -139,7 +154,11 @@ struct tf_verdict tf_classify(const struct tf_record *r)
 				       r->direction == TF_DIR_OUT ? "request-unanswered" : "peer-abandoned", 0);
 		return verdict(TF_LABEL_OK, "peer-close", 0);
 	}
-	if (r->flags & TF_F_LOCAL_FIN)
+	if (r->flags & TF_F_LOCAL_FIN) {
+		/* We hung up: dropped a request (in) or gave up waiting for an answer (out). */
+		if (request_outstanding(r))
+			return verdict(TF_LABEL_HANG_UP, "closed-unanswered", 0);
 		return verdict(TF_LABEL_OK, "local-close", 0);
+	}
 	return verdict(TF_LABEL_OK, "closed", 0);
 }

@@ -12,26 +12,9 @@ void tf_pending_free(struct tf_pending *p)
 {
 	for (int i = 0; i < 2; i++) {
 		free(p->batch[i].recs);
-		free(p->batch[i].slots);
+		cookie_index_free(&p->batch[i].index);
 	}
 	memset(p, 0, sizeof(*p));
-}
-
-static size_t slot_of(uint64_t cookie, size_t n_slots)
-{
-	cookie ^= cookie >> 33;
-	cookie *= 0xff51afd7ed558ccdULL; /* murmur3 finalizer: cookies are sequential */
-	cookie ^= cookie >> 33;
-	return cookie & (n_slots - 1);
-}
-
-static void index_insert(struct tf_batch *b, size_t idx)
-{
-	size_t s = slot_of(b->recs[idx].cookie, b->n_slots);
-
-	while (b->slots[s])
-		s = (s + 1) & (b->n_slots - 1);
-	b->slots[s] = (uint32_t)idx + 1;
 }
 
 static int batch_reserve(struct tf_batch *b)
@@ -45,19 +28,7 @@ static int batch_reserve(struct tf_batch *b)
 		b->recs = recs;
 		b->cap = cap;
 	}
-	if ((b->n + 1) * 2 >= b->n_slots) {
-		size_t n_slots = b->n_slots ? b->n_slots * 2 : 4096;
-		uint32_t *slots = calloc(n_slots, sizeof(*slots));
-
-		if (!slots)
-			return -1;
-		free(b->slots);
-		b->slots = slots;
-		b->n_slots = n_slots;
-		for (size_t i = 0; i < b->n; i++)
-			index_insert(b, i);
-	}
-	return 0;
+	return cookie_index_reserve(&b->index);
 }
 
 int tf_pending_add(struct tf_pending *p, const struct tf_record *rec)
@@ -67,24 +38,17 @@ int tf_pending_add(struct tf_pending *p, const struct tf_record *rec)
 	if (batch_reserve(b))
 		return -1;
 	b->recs[b->n] = *rec;
-	index_insert(b, b->n);
+	/* A socket reconnected after CLOSE keeps its cookie: the newest record answers amends. */
+	cookie_index_put(&b->index, rec->cookie, (uint32_t)b->n);
 	b->n++;
 	return 0;
 }
 
 static struct tf_record *batch_find(struct tf_batch *b, uint64_t cookie)
 {
-	size_t s;
+	long pos = cookie_index_get(&b->index, cookie);
 
-	if (!b->n_slots)
-		return NULL;
-	for (s = slot_of(cookie, b->n_slots); b->slots[s]; s = (s + 1) & (b->n_slots - 1)) {
-		struct tf_record *r = &b->recs[b->slots[s] - 1];
-
-		if (r->cookie == cookie)
-			return r;
-	}
-	return NULL;
+	return pos < 0 ? NULL : &b->recs[pos];
 }
 
 void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend)
@@ -118,8 +82,7 @@ static void batch_release(struct tf_batch *b, tf_record_fn fn, void *ctx)
 	for (size_t i = 0; i < b->n; i++)
 		fn(&b->recs[i], ctx);
 	b->n = 0;
-	if (b->n_slots)
-		memset(b->slots, 0, b->n_slots * sizeof(*b->slots));
+	cookie_index_clear(&b->index);
 }
 
 void tf_pending_rotate(struct tf_pending *p, tf_record_fn fn, void *ctx)

@@ -11,13 +11,13 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include "cookie_index.h"
 #include "tcpfate.h"
 
 struct tf_batch {
 	struct tf_record *recs;
 	size_t n, cap;
-	uint32_t *slots; /* open addressing on the cookie: index + 1, 0 empty */
-	size_t n_slots;  /* power of two, > 2 * n */
+	struct cookie_index index;
 };
 
 struct tf_pending {

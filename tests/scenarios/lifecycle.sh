@@ -118,11 +118,11 @@ assert_all() { # F BASE_PORT
 
 	assert_client "hang-up" hangout "$f" $((p + 2)) eof label=hang-up cause=request-unanswered errno=null \
 		tx_bytes=$REQUEST_BYTES rx_bytes=0
-	assert_server "hang-up" hangout "$f" $((p + 2)) label=ok cause=local-close
+	assert_server "hang-up" hangout "$f" $((p + 2)) label=hang-up cause=closed-unanswered
 
 	assert_server "client gave up" hangin "$f" $((p + 3)) label=hang-up cause=peer-abandoned errno=null \
 		rx_bytes=$REQUEST_BYTES tx_bytes=0
-	assert_client "client gave up" hangin "$f" $((p + 3)) ok label=ok cause=local-close
+	assert_client "client gave up" hangin "$f" $((p + 3)) ok label=hang-up cause=closed-unanswered
 
 	assert_client "linger 0" linger "$f" $((p + 4)) ECONNRESET label=reset cause=peer errno=ECONNRESET
 	assert_server "linger 0" linger "$f" $((p + 4)) label=reset cause=local rst_reason=TCP_STATE

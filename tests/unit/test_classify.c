@@ -174,6 +174,54 @@ static void close_rows(void)
 	expect("direction unknown: never a hang-up", r, "ok", "peer-close", 0);
 }
 
+static void hang_up_rows(void)
+{
+	/* The keep-alive race, FIN first seen while our request was in flight. */
+	struct tf_record r = established(TF_DIR_OUT);
+
+	r.flags |= TF_F_PEER_FIN;
+	r.tx_bytes = 66;
+	r.rx_bytes = 38;
+	r.last_rx_ns = 10 * MS;
+	r.last_tx_ns = 60 * MS;
+	r.fin_unacked = 33;
+	expect("keep-alive race: FIN crossed our request", r, "hang-up", "idle-reuse", 0);
+	r.flags |= TF_F_RST_RX;
+	r.sk_err = EPIPE;
+	expect("keep-alive race: then the peer's RST", r, "hang-up", "idle-reuse", EPIPE);
+
+	/* We wrote into a connection the peer had already closed. */
+	r = established(TF_DIR_OUT);
+	r.flags |= TF_F_PEER_FIN | TF_F_RST_RX;
+	r.tx_after_fin = 33;
+	r.sk_err = ECONNRESET;
+	expect("request written after the peer's FIN, answered by RST", r, "hang-up", "idle-reuse", ECONNRESET);
+	r.flags &= ~TF_F_RST_RX;
+	r.sk_err = 0;
+	expect("data after a half-close that the peer accepted is no race", r, "ok", "peer-close", 0);
+
+	/* The server read the request (its FIN acknowledged it) and closed: not a race. */
+	r = established(TF_DIR_OUT);
+	r.flags |= TF_F_PEER_FIN;
+	r.tx_bytes = 33;
+	r.fin_unacked = 0;
+	expect("FIN acknowledged our request", r, "hang-up", "request-unanswered", 0);
+
+	/* We closed with a request pending. */
+	r = established(TF_DIR_IN);
+	r.flags |= TF_F_LOCAL_FIN;
+	r.rx_bytes = 33;
+	expect("server closed without answering", r, "hang-up", "closed-unanswered", 0);
+	r = established(TF_DIR_OUT);
+	r.flags |= TF_F_LOCAL_FIN;
+	r.tx_bytes = 33;
+	expect("client gave up on its request", r, "hang-up", "closed-unanswered", 0);
+	r.rx_bytes = 38;
+	r.last_rx_ns = 70 * MS;
+	r.last_tx_ns = 50 * MS;
+	expect("client closed after the answer", r, "ok", "local-close", 0);
+}
+
 static void label_names(void)
 {
 	for (int i = 0; i < TF_LABEL_COUNT; i++)
@@ -188,6 +236,7 @@ int main(void)
 	reset_rows();
 	timeout_rows();
 	close_rows();
+	hang_up_rows();
 	label_names();
 	return CHECK_DONE();
 }
