@@ -27,7 +27,7 @@ LDLIBS := -lbpf -lelf -lz -lm
 # Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
 PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
 	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
-	user/kernel_probe.c user/log.c user/cookie_index.c
+	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c
 BPF_SRCS := user/loader.c user/monitor.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)

@@ -731,12 +731,13 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 	const struct inet_connection_sock *icsk;
 	struct tf_open_sample s = {};
 	struct conn *c = ctx->value;
+	struct sock *sk = ctx->sk;
 	struct tcp_sock *tp;
 	__u64 now_j;
 
-	if (!ctx->sk || !c || !c->live)
+	if (!sk || !c || !c->live)
 		return 0;
-	tp = bpf_skc_to_tcp_sock(ctx->sk);
+	tp = bpf_skc_to_tcp_sock(sk);
 	if (!tp)
 		return 0;
 	scan_open++;
@@ -757,6 +758,8 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 
 	s.now_ns = bpf_ktime_get_ns();
 	now_j = bpf_jiffies64();
+	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT))
+		take_accept_owner(c, tp); /* an open accepted connection: name its owner now */
 	s.cookie = bpf_get_socket_cookie(tp);
 	s.copied_seq = tp->copied_seq;
 	s.backoff = icsk->icsk_backoff;
@@ -774,7 +777,7 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 	s.family = c->family;
 	s.direction = c->direction;
 	s.pid = c->pid;
-	s.netns = BPF_CORE_READ(ctx->sk, __sk_common.skc_net.net, ns.inum);
+	s.netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	__builtin_memcpy(s.comm, c->comm, sizeof(s.comm));
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;

@@ -14,7 +14,7 @@ static double span_ms(uint64_t from_ns, uint64_t to_ns)
 	return (double)(to_ns - from_ns) / 1e6;
 }
 
-static void format_addr(int family, const uint8_t *addr, char *buf)
+void tf_format_addr(int family, const uint8_t *addr, char *buf)
 {
 	if (!inet_ntop(family, addr, buf, INET6_ADDRSTRLEN))
 		strcpy(buf, "?");
@@ -28,8 +28,8 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	v->rec = r;
 	v->verdict = tf_classify(r);
 	v->family = r->family == AF_INET6 ? 6 : 4;
-	format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->saddr, v->saddr);
-	format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->daddr, v->daddr);
+	tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->saddr, v->saddr);
+	tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->daddr, v->daddr);
 	v->direction = r->direction == TF_DIR_OUT ? "out" : r->direction == TF_DIR_IN ? "in" : NULL;
 	v->errno_name = tf_errno_name(v->verdict.err);
 	if (r->flags & (TF_F_RST_TX | TF_F_RST_TX_LATE) && (r->flags & TF_F_RST_REASON))

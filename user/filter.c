@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
+#include <sys/socket.h>
 #include "filter.h"
 
 static bool pid_match(const struct tf_filter *f, uint32_t pid)
@@ -22,15 +23,26 @@ static bool port_match(const struct tf_filter *f, uint16_t sport, uint16_t dport
 	return false;
 }
 
+static bool owner_and_ends_match(const struct tf_filter *f, int family, uint32_t pid, const char *comm,
+				 uint16_t sport, uint16_t dport)
+{
+	if (f->family && f->family != family)
+		return false;
+	if (f->comm[0] && strncmp(f->comm, comm, TF_COMM_LEN))
+		return false;
+	return pid_match(f, pid) && port_match(f, sport, dport);
+}
+
 bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v)
 {
 	const struct tf_record *r = v->rec;
 
 	if (f->failures_only && v->verdict.label == TF_LABEL_OK)
 		return false;
-	if (f->family && f->family != v->family)
-		return false;
-	if (f->comm[0] && strncmp(f->comm, r->comm, sizeof(r->comm)))
-		return false;
-	return pid_match(f, r->pid) && port_match(f, r->sport, r->dport);
+	return owner_and_ends_match(f, v->family, r->pid, r->comm, r->sport, r->dport);
+}
+
+bool tf_filter_match_sample(const struct tf_filter *f, const struct tf_open_sample *s)
+{
+	return owner_and_ends_match(f, s->family == AF_INET6 ? 6 : 4, s->pid, s->comm, s->sport, s->dport);
 }

@@ -21,5 +21,7 @@ struct tf_filter {
 };
 
 bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v);
+/* Live warnings are failures in the making: shown under --failures too. */
+bool tf_filter_match_sample(const struct tf_filter *f, const struct tf_open_sample *s);
 
 #endif

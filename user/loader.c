@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 #include "loader.h"
@@ -141,6 +142,14 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		if (attach_one(b, &hooks[i]))
 			goto fail;
 
+	if (o->scan_interval_ms) {
+		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(skel->maps.conns) };
+		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
+
+		b->scan_link = bpf_program__attach_iter(skel->progs.tf_scan_open, &iter_opts);
+		if (!b->scan_link)
+			tf_warn("cannot scan open connections (%s): no live warnings", strerror(errno));
+	}
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, ctx, NULL);
 	if (!b->rb) {
 		tf_error("cannot set up the ring buffer: %s", strerror(errno));
@@ -191,6 +200,41 @@ int tf_bpf_adopt_existing(struct tf_bpf *b)
 	return err ? err : err2;
 }
 
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open)
+{
+	size_t used = 0; /* bytes */
+	ssize_t got;
+	int fd;
+
+	if (!b->scan_link)
+		return -1;
+	b->skel->bss->scan_open = 0;
+	fd = bpf_iter_create(bpf_link__fd(b->scan_link));
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		size_t room = *cap * sizeof(**samples) - used;
+
+		if (room < 64 * sizeof(**samples)) {
+			size_t grow = *cap ? *cap * 2 : 1024;
+			struct tf_open_sample *more = realloc(*samples, grow * sizeof(*more));
+
+			if (!more)
+				break; /* keep what fitted */
+			*samples = more;
+			*cap = grow;
+			continue;
+		}
+		got = read(fd, (char *)*samples + used, room);
+		if (got <= 0)
+			break;
+		used += (size_t)got;
+	}
+	close(fd);
+	*open = b->skel->bss->scan_open;
+	return (long)(used / sizeof(**samples));
+}
+
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)
 {
 	int ncpu = libbpf_num_possible_cpus();
@@ -229,6 +273,7 @@ uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
 void tf_bpf_stop(struct tf_bpf *b)
 {
 	ring_buffer__free(b->rb);
+	bpf_link__destroy(b->scan_link);
 	for (int i = 0; i < b->n_links; i++)
 		bpf_link__destroy(b->links[i]);
 	tcpfate_bpf__destroy(b->skel);

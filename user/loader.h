@@ -15,6 +15,7 @@ struct tcpfate_bpf;
 
 struct tf_bpf {
 	struct tcpfate_bpf *skel;
+	struct bpf_link *scan_link; /* iterator over tracked sockets, for live warnings */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;
 	struct ring_buffer *rb;
@@ -29,6 +30,12 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		 ring_buffer_sample_fn on_record, void *ctx);
 /* Adopt sockets that were open before start-up (and their owners). */
 int tf_bpf_adopt_existing(struct tf_bpf *b);
+/*
+ * Reads one scan of open connections worth a look into *samples (grown as
+ * needed, caller frees); returns how many, or -1.  *open gets the number of
+ * connections tracked now.
+ */
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open);
 /* Sums the per-CPU counters into out[TF_STAT_MAX]. */
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out);
 /* Program runs the kernel skipped because the program was already running on that CPU. */

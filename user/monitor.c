@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include "conn_view.h"
@@ -28,6 +29,10 @@ struct monitor {
 	struct tf_pending pending;
 	struct tf_summary summary;
 	int64_t mono_to_wall_ns;
+	struct tf_watch watch;
+	struct tf_open_sample *samples;
+	size_t samples_cap;
+	uint64_t last_scan_ms;
 	FILE *out;
 	bool out_broken; /* the reader went away (EPIPE): stop quietly */
 };
@@ -54,6 +59,38 @@ static void report(const struct tf_record *rec, void *ctx)
 		tf_text_connection(m->out, &v);
 }
 
+static void on_warning(const struct tf_warning *w, void *ctx)
+{
+	struct monitor *m = ctx;
+
+	if (!w->ended)
+		m->summary.warnings[w->kind]++;
+	if (m->opts->quiet || m->out_broken || !tf_filter_match_sample(&m->opts->filter, w->sample))
+		return;
+	if (m->opts->json)
+		tf_json_warning(m->out, w, m->mono_to_wall_ns);
+	else
+		tf_text_warning(m->out, w, m->mono_to_wall_ns);
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
+}
+
+/* Look at the open connections and turn what has lasted into warnings. */
+static void scan_open(struct monitor *m, struct tf_bpf *b)
+{
+	long n = tf_bpf_scan(b, &m->samples, &m->samples_cap, &m->summary.open_now);
+
+	if (n < 0)
+		return;
+	tf_watch_scan(&m->watch, m->samples, (size_t)n, now_ns(), on_warning, m);
+}
+
 static int on_ring_record(void *ctx, void *data, size_t size)
 {
 	struct monitor *m = ctx;
@@ -65,6 +102,7 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 		tf_pending_amend(&m->pending, rec);
 		return 0;
 	}
+	tf_watch_closed(&m->watch, rec->cookie, rec->end_ns, on_warning, m);
 	if (tf_pending_add(&m->pending, rec)) {
 		m->summary.held_back_failed++;
 		report(rec, m);
@@ -122,6 +160,10 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 		ring_buffer__consume(b->rb);
 		m->mono_to_wall_ns = tf_mono_to_wall_offset();
 		tf_pending_rotate(&m->pending, report, m);
+		if (m->opts->scan_interval_ms && now_ms() - m->last_scan_ms >= m->opts->scan_interval_ms) {
+			m->last_scan_ms = now_ms();
+			scan_open(m, b);
+		}
 		flush_output(m);
 		if (deadline && now_ms() >= deadline)
 			break;
@@ -132,6 +174,7 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 int tf_monitor_run(const struct tf_options *o)
 {
 	struct monitor m = { .opts = o, .out = stdout };
+	uint64_t after_ns[TF_WARN_COUNT];
 	struct tf_kernel kernel;
 	struct tf_bpf bpf;
 	int status = 0;
@@ -140,10 +183,14 @@ int tf_monitor_run(const struct tf_options *o)
 	tf_kernel_probe(&kernel);
 	tf_rst_reasons_load();
 	tf_pending_init(&m.pending);
+	for (int k = 0; k < TF_WARN_COUNT; k++)
+		after_ns[k] = (uint64_t)o->warn_after_ms[k] * 1000000;
+	tf_watch_init(&m.watch, after_ns);
 	m.mono_to_wall_ns = tf_mono_to_wall_offset();
 
 	if (tf_bpf_start(&bpf, o, &kernel, on_ring_record, &m)) {
 		tf_rst_reasons_free();
+		tf_watch_free(&m.watch);
 		return 1;
 	}
 	if (!o->no_existing)
@@ -170,6 +217,8 @@ int tf_monitor_run(const struct tf_options *o)
 
 	tf_bpf_stop(&bpf);
 	tf_pending_free(&m.pending);
+	tf_watch_free(&m.watch);
+	free(m.samples);
 	tf_rst_reasons_free();
 	return status;
 }

@@ -13,6 +13,11 @@ enum {
 	OPT_RING_MB,
 	OPT_OWNER_SLOTS,
 	OPT_NO_EXISTING,
+	OPT_SCAN_INTERVAL,
+	OPT_WARN_STALLED,
+	OPT_WARN_CLOSE_WAIT,
+	OPT_WARN_RETRANS,
+	OPT_WARN_ZERO_WINDOW,
 };
 
 static const struct option long_options[] = {
@@ -29,6 +34,11 @@ static const struct option long_options[] = {
 	{ "ring-size", required_argument, NULL, OPT_RING_MB },
 	{ "owner-slots", required_argument, NULL, OPT_OWNER_SLOTS },
 	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
+	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
+	{ "warn-stalled", required_argument, NULL, OPT_WARN_STALLED },
+	{ "warn-close-wait", required_argument, NULL, OPT_WARN_CLOSE_WAIT },
+	{ "warn-retrans", required_argument, NULL, OPT_WARN_RETRANS },
+	{ "warn-zero-window", required_argument, NULL, OPT_WARN_ZERO_WINDOW },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -53,6 +63,13 @@ void tf_options_usage(FILE *out)
 	      "  -q, --quiet           no per-connection lines, only the summary\n"
 	      "      --duration SECS   stop after SECS seconds (1-31536000)\n"
 	      "\n"
+	      "Live warnings (while connections are open; text lines or {\"event\":\"warning\"}):\n"
+	      "      --warn-stalled SECS      the application has not read for SECS while data waits (default 5)\n"
+	      "      --warn-close-wait SECS   the peer closed SECS ago, the application has not (default 10)\n"
+	      "      --warn-retrans SECS      in retransmission backoff for SECS (default 3)\n"
+	      "      --warn-zero-window SECS  the peer's window has been 0 for SECS (default 5)\n"
+	      "      --scan-interval MS       look at open connections every MS ms (0: no warnings; default 1000)\n"
+	      "\n"
 	      "Tuning:\n"
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
 	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 16)\n"
@@ -74,6 +91,22 @@ static int fail(char *err, size_t len, const char *fmt, ...)
 	vsnprintf(err, len, fmt, ap);
 	va_end(ap);
 	return -1;
+}
+
+/* Seconds with an optional fraction ("2", "0.5"), within [min_ms, max_ms] once in ms. */
+static int parse_seconds_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uint32_t *out)
+{
+	double v;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || *end || v != v || v * 1000 < min_ms || v * 1000 > max_ms)
+		return -1;
+	*out = (uint32_t)(v * 1000 + 0.5);
+	return 0;
 }
 
 /* Whole decimal number within [min, max]; nothing else on the string. */
@@ -101,6 +134,11 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	o->interval_ms = 100;
 	o->ring_mb = 16;
 	o->owner_slots = 65536;
+	o->scan_interval_ms = 1000;
+	o->warn_after_ms[TF_WARN_STALLED] = 5000;
+	o->warn_after_ms[TF_WARN_CLOSE_WAIT] = 10000;
+	o->warn_after_ms[TF_WARN_RETRANSMITTING] = 3000;
+	o->warn_after_ms[TF_WARN_ZERO_WINDOW] = 5000;
 
 	optind = 1;
 	opterr = 0;
@@ -157,6 +195,25 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			if (parse_u32(optarg, 1024, 4194304, &o->owner_slots))
 				return fail(err, err_len, "invalid --owner-slots '%s': expected 1024-4194304", optarg);
 			break;
+		case OPT_SCAN_INTERVAL:
+			if (parse_u32(optarg, 0, 60000, &o->scan_interval_ms) ||
+			    (o->scan_interval_ms && o->scan_interval_ms < 100))
+				return fail(err, err_len, "invalid --scan-interval '%s': expected 0 or 100-60000 ms", optarg);
+			break;
+		case OPT_WARN_STALLED:
+		case OPT_WARN_CLOSE_WAIT:
+		case OPT_WARN_RETRANS:
+		case OPT_WARN_ZERO_WINDOW: {
+			static const int kinds[] = { TF_WARN_STALLED, TF_WARN_CLOSE_WAIT, TF_WARN_RETRANSMITTING,
+						     TF_WARN_ZERO_WINDOW };
+			static const char *const flags[] = { "stalled", "close-wait", "retrans", "zero-window" };
+			int which = c - OPT_WARN_STALLED;
+
+			if (parse_seconds_ms(optarg, 100, 86400000, &o->warn_after_ms[kinds[which]]))
+				return fail(err, err_len, "invalid --warn-%s '%s': expected 0.1-86400 seconds",
+					    flags[which], optarg);
+			break;
+		}
 		case OPT_NO_EXISTING:
 			o->no_existing = true;
 			break;

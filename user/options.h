@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include "filter.h"
+#include "watch.h"
 
 struct tf_options {
 	struct tf_filter filter;
@@ -19,6 +20,8 @@ struct tf_options {
 	uint32_t interval_ms;    /* how often the ring buffer is drained */
 	uint32_t ring_mb;        /* ring buffer size */
 	uint32_t owner_slots;    /* accept() owners in flight */
+	uint32_t scan_interval_ms;            /* look at open connections this often; 0: no warnings */
+	uint32_t warn_after_ms[TF_WARN_COUNT]; /* how long a condition lasts before a warning */
 };
 
 /*

@@ -5,9 +5,13 @@
 
 #include <stdio.h>
 #include "conn_view.h"
+#include "watch.h"
 
 void tf_text_header(FILE *out);
 void tf_text_connection(FILE *out, const struct tf_conn_view *v);
 void tf_json_connection(FILE *out, const struct tf_conn_view *v);
+/* Live warnings: an episode that lasted long enough, or its end. */
+void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
+void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
 
 #endif

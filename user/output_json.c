@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <math.h>
+#include <sys/socket.h>
 #include "json_writer.h"
 #include "names.h"
 #include "output.h"
@@ -59,5 +60,49 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_string(&w, "last_state", tf_state_name(r->old_state));
 	jw_uint(&w, "cookie", r->cookie);
 	jw_object_end(&w);
+	fputc('\n', out);
+}
+
+void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns)
+{
+	const struct tf_open_sample *s = w->sample;
+	int family = s->family == AF_INET6 ? AF_INET6 : AF_INET;
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN], ts[40];
+	struct json_writer jw;
+
+	tf_format_addr(family, s->saddr, saddr);
+	tf_format_addr(family, s->daddr, daddr);
+	tf_format_iso8601((int64_t)w->at_ns + mono_to_wall_ns, ts, sizeof(ts));
+	jw_init(&jw, out);
+	jw_object_begin(&jw, NULL);
+	jw_string(&jw, "event", w->ended ? "warning-end" : "warning");
+	jw_string(&jw, "kind", tf_warn_kind_name(w->kind));
+	jw_string(&jw, "ts", ts);
+	if (s->pid)
+		jw_uint(&jw, "pid", s->pid);
+	else
+		jw_null(&jw, "pid");
+	jw_string_n(&jw, "comm", s->comm[0] ? s->comm : NULL, sizeof(s->comm));
+	jw_uint(&jw, "netns", s->netns);
+	jw_uint(&jw, "family", family == AF_INET6 ? 6 : 4);
+	jw_string(&jw, "direction", s->direction == TF_DIR_OUT ? "out" : s->direction == TF_DIR_IN ? "in" : NULL);
+	jw_string(&jw, "saddr", saddr);
+	jw_uint(&jw, "sport", s->sport);
+	jw_string(&jw, "daddr", daddr);
+	jw_uint(&jw, "dport", s->dport);
+	jw_fixed(&jw, w->ended ? "lasted_ms" : "for_ms", (double)(w->at_ns - w->since_ns) / 1e6, 1);
+	if (w->ended)
+		jw_bool(&jw, "closed", w->closed);
+	jw_string(&jw, "state", tf_state_name(s->state));
+	jw_uint(&jw, "bytes_waiting", s->unread);
+	jw_uint(&jw, "rcv_wnd", s->rcv_wnd);
+	jw_uint(&jw, "snd_wnd", s->snd_wnd);
+	jw_uint(&jw, "unsent", s->unsent);
+	jw_uint(&jw, "unacked", s->unacked);
+	jw_uint(&jw, "retransmits", s->rto_retrans);
+	jw_uint(&jw, "backoff", s->backoff);
+	jw_uint(&jw, "probes", s->probes);
+	jw_uint(&jw, "cookie", s->cookie);
+	jw_object_end(&jw);
 	fputc('\n', out);
 }

@@ -9,6 +9,10 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 	for (int i = 0; i < TF_LABEL_COUNT; i++)
 		fprintf(out, "%s %s %" PRIu64, i ? "," : "", tf_label_name(i), s->labels[i]);
 	fputc('\n', out);
+	fprintf(out, "tcpfate: warnings:");
+	for (int k = 0; k < TF_WARN_COUNT; k++)
+		fprintf(out, "%s %s %" PRIu64, k ? "," : "", tf_warn_kind_name(k), s->warnings[k]);
+	fputc('\n', out);
 	fprintf(out,
 		"tcpfate: events lost %" PRIu64 " (ring buffer full), late facts lost %" PRIu64
 		", connections untracked %" PRIu64 " (socket storage), owners lost %" PRIu64
@@ -32,7 +36,12 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	for (int i = 0; i < TF_LABEL_COUNT; i++)
 		jw_uint(&w, tf_label_name(i), s->labels[i]);
 	jw_object_end(&w);
+	jw_object_begin(&w, "warnings");
+	for (int k = 0; k < TF_WARN_COUNT; k++)
+		jw_uint(&w, tf_warn_kind_name(k), s->warnings[k]);
+	jw_object_end(&w);
 	jw_uint(&w, "tracked", s->kernel[TF_STAT_OPENED]);
+	jw_uint(&w, "open_now", s->open_now);
 	jw_uint(&w, "events_lost", s->kernel[TF_STAT_RING_LOST]);
 	jw_uint(&w, "late_facts_lost", s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends);
 	jw_uint(&w, "untracked", s->kernel[TF_STAT_UNTRACKED]);

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "classify.h"
+#include "watch.h"
 
 struct tf_summary {
 	uint64_t ended;                   /* every connection that ended */
@@ -14,6 +15,8 @@ struct tf_summary {
 	uint64_t kernel[TF_STAT_MAX];     /* the BPF side's counters (enum tf_stat) */
 	uint64_t orphan_amends;           /* late facts whose connection was already printed */
 	uint64_t recursion_misses;        /* hook runs the kernel skipped (re-entry on one CPU) */
+	uint64_t warnings[TF_WARN_COUNT]; /* warning episodes reported, per kind */
+	uint64_t open_now;                /* connections tracked at the last scan */
 	uint64_t held_back_failed;        /* records printed without waiting for late facts (no memory) */
 };
 
