@@ -41,7 +41,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
 
 # Debian packages needed to build and to run the tests.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config
-TEST_PKGS := iproute2 nftables jq procps
+TEST_PKGS := iproute2 nftables jq procps nodejs curl python3
 
 .PHONY: all help deps test-deps run test unit scenarios clean vmlinux
 
