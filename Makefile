@@ -27,7 +27,7 @@ LDLIBS := -lbpf -lelf -lz -lm
 # Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
 PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
 	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
-	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c
+	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c
 BPF_SRCS := user/loader.c user/monitor.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
@@ -43,7 +43,7 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config
 TEST_PKGS := iproute2 nftables jq procps nodejs curl python3
 
-.PHONY: all help deps test-deps run test unit scenarios clean vmlinux
+.PHONY: all help deps test-deps bench-deps run test unit bench clean vmlinux
 
 all: tcpfate
 
@@ -52,6 +52,7 @@ help:
 	@echo "make run        install build dependencies if missing, build, run the live monitor (root)"
 	@echo "make test       install test dependencies if missing, run unit and scenario tests (root)"
 	@echo "make unit       unit tests only (no root)"
+	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~8 min)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "V=1             show the commands"
 
@@ -88,6 +89,11 @@ $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_OBJS) | $(
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDLIBS) -o $@
 
+$(OUTPUT)/bench/churn: bench/churn.c | $(OUTPUT)
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(OUTPUT)/bench
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP $< -lpthread -o $@
+
 $(OUTPUT)/tests/%: tests/tools/%.c | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
@@ -98,8 +104,15 @@ run: deps all
 unit: $(UNIT_BINS)
 	$(Q)./tests/run.sh --unit
 
-test: test-deps all $(UNIT_BINS) $(TOOL_BINS)
+test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(OUTPUT)/bench/churn
 	$(Q)./tests/run.sh
+
+# Side-by-side overhead against no tracer, tcplife and tcpstates (about 8 minutes).
+bench-deps: deps
+	$(Q)./tests/install-deps.sh libbpf-tools
+
+bench: bench-deps all $(OUTPUT)/bench/churn
+	$(Q)./bench/run.sh
 
 vmlinux:
 	$(Q)mkdir -p $(VMLINUX_DIR)
@@ -108,4 +121,4 @@ vmlinux:
 clean:
 	rm -rf $(OUTPUT) tcpfate
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/bench/*.d)

@@ -68,7 +68,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 << 20); /* resized by userspace */
+	__uint(max_entries, 4 << 20); /* resized by userspace */
 } events SEC(".maps");
 
 struct {

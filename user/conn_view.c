@@ -16,6 +16,24 @@ static double span_ms(uint64_t from_ns, uint64_t to_ns)
 
 void tf_format_addr(int family, const uint8_t *addr, char *buf)
 {
+	/* IPv4 by hand: glibc's inet_ntop goes through sprintf, which shows at 100k lines/s. */
+	if (family == AF_INET) {
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			unsigned int b = addr[i];
+
+			if (i)
+				*p++ = '.';
+			if (b >= 100)
+				*p++ = (char)('0' + b / 100);
+			if (b >= 10)
+				*p++ = (char)('0' + b / 10 % 10);
+			*p++ = (char)('0' + b % 10);
+		}
+		*p = 0;
+		return;
+	}
 	if (!inet_ntop(family, addr, buf, INET6_ADDRSTRLEN))
 		strcpy(buf, "?");
 }
@@ -55,16 +73,30 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 
 void tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)
 {
+	/* The seconds part is worked out once per second: this runs for every record. */
+	static time_t cached = -1;
+	static char secs_text[32];
+	static size_t secs_len;
 	time_t secs = (time_t)(wall_ns / 1000000000);
+	int ms = (int)(wall_ns / 1000000 % 1000);
 	struct tm tm;
-	size_t n;
 
-	if (!gmtime_r(&secs, &tm)) {
-		snprintf(buf, len, "?");
+	if (len < 32) {
+		if (len)
+			buf[0] = 0;
 		return;
 	}
-	n = strftime(buf, len, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf + n, len - n, ".%03dZ", (int)(wall_ns / 1000000 % 1000));
+	if (secs != cached) {
+		cached = secs;
+		secs_len = gmtime_r(&secs, &tm) ? strftime(secs_text, sizeof(secs_text), "%Y-%m-%dT%H:%M:%S", &tm) : 0;
+	}
+	memcpy(buf, secs_text, secs_len);
+	buf[secs_len] = '.';
+	buf[secs_len + 1] = (char)('0' + ms / 100);
+	buf[secs_len + 2] = (char)('0' + ms / 10 % 10);
+	buf[secs_len + 3] = (char)('0' + ms % 10);
+	buf[secs_len + 4] = 'Z';
+	buf[secs_len + 5] = 0;
 }
 
 int64_t tf_mono_to_wall_offset(void)

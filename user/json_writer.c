@@ -1,53 +1,63 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <string.h>
-#include <inttypes.h>
 #include "json_writer.h"
 
-void jw_init(struct json_writer *w, FILE *out)
+void jw_init(struct json_writer *w, struct strbuf *out)
 {
 	memset(w, 0, sizeof(*w));
 	w->out = out;
 }
 
-void jw_escape(FILE *out, const char *s, size_t len)
+void jw_escape(struct strbuf *out, const char *s, size_t len)
 {
-	for (size_t i = 0; i < len && s[i]; i++) {
-		unsigned char c = s[i];
+	static const char hex[] = "0123456789abcdef";
+	size_t i, run = 0; /* start of the current run of bytes that need no escape */
 
+	for (i = 0; i < len && s[i]; i++) {
+		unsigned char c = (unsigned char)s[i];
+		const char *esc = NULL;
+
+		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+			continue;
+		sb_mem(out, s + run, i - run);
+		run = i + 1;
 		switch (c) {
-		case '"': fputs("\\\"", out); break;
-		case '\\': fputs("\\\\", out); break;
-		case '\n': fputs("\\n", out); break;
-		case '\r': fputs("\\r", out); break;
-		case '\t': fputs("\\t", out); break;
-		default:
-			/* Control bytes and DEL, and bytes that are not ASCII: a comm is not UTF-8 by promise. */
-			if (c < 0x20 || c >= 0x7f)
-				fprintf(out, "\\u%04x", c);
-			else
-				fputc(c, out);
+		case '"': esc = "\\\""; break;
+		case '\\': esc = "\\\\"; break;
+		case '\n': esc = "\\n"; break;
+		case '\r': esc = "\\r"; break;
+		case '\t': esc = "\\t"; break;
+		}
+		if (esc) {
+			sb_str(out, esc);
+		} else {
+			/* Control bytes, DEL, and bytes that are not ASCII: a comm is not UTF-8 by promise. */
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+
+			sb_mem(out, u, sizeof(u));
 		}
 	}
+	sb_mem(out, s + run, i - run);
 }
 
-static void member(struct json_writer *w, const char *key)
+void jw_member(struct json_writer *w, const char *key, size_t key_len)
 {
 	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
 		if (w->need_comma[w->depth - 1])
-			fputc(',', w->out);
+			sb_char(w->out, ',');
 		w->need_comma[w->depth - 1] = true;
 	}
 	if (key) {
-		fputc('"', w->out);
-		jw_escape(w->out, key, strlen(key));
-		fputs("\":", w->out);
+		sb_char(w->out, '"');
+		sb_mem(w->out, key, key_len);
+		sb_mem(w->out, "\":", 2);
 	}
 }
 
 void jw_object_begin(struct json_writer *w, const char *key)
 {
-	member(w, key);
-	fputc('{', w->out);
+	JW_KEY(w, key);
+	sb_char(w->out, '{');
 	if (w->depth < JW_MAX_DEPTH)
 		w->need_comma[w->depth] = false;
 	w->depth++;
@@ -55,54 +65,20 @@ void jw_object_begin(struct json_writer *w, const char *key)
 
 void jw_object_end(struct json_writer *w)
 {
-	fputc('}', w->out);
+	sb_char(w->out, '}');
 	if (w->depth > 0)
 		w->depth--;
 }
 
 void jw_string_n(struct json_writer *w, const char *key, const char *value, size_t len)
 {
-	member(w, key);
+	JW_KEY(w, key);
 	if (!value) {
-		fputs("null", w->out);
+		sb_mem(w->out, "null", 4);
 		return;
 	}
-	fputc('"', w->out);
+	sb_char(w->out, '"');
 	jw_escape(w->out, value, len);
-	fputc('"', w->out);
+	sb_char(w->out, '"');
 }
 
-void jw_string(struct json_writer *w, const char *key, const char *value)
-{
-	jw_string_n(w, key, value, value ? strlen(value) : 0);
-}
-
-void jw_uint(struct json_writer *w, const char *key, uint64_t value)
-{
-	member(w, key);
-	fprintf(w->out, "%" PRIu64, value);
-}
-
-void jw_int(struct json_writer *w, const char *key, int64_t value)
-{
-	member(w, key);
-	fprintf(w->out, "%" PRId64, value);
-}
-
-void jw_fixed(struct json_writer *w, const char *key, double value, int decimals)
-{
-	member(w, key);
-	fprintf(w->out, "%.*f", decimals, value);
-}
-
-void jw_bool(struct json_writer *w, const char *key, bool value)
-{
-	member(w, key);
-	fputs(value ? "true" : "false", w->out);
-}
-
-void jw_null(struct json_writer *w, const char *key)
-{
-	member(w, key);
-	fputs("null", w->out);
-}

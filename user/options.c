@@ -72,7 +72,7 @@ void tf_options_usage(FILE *out)
 	      "\n"
 	      "Tuning:\n"
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
-	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 16)\n"
+	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 4)\n"
 	      "      --owner-slots N   accept() owners in flight (1024-4194304, default 65536)\n"
 	      "      --no-existing     do not adopt connections open before start-up\n"
 	      "  -v, --verbose         show libbpf's messages (verifier logs)\n"
@@ -132,7 +132,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 
 	memset(o, 0, sizeof(*o));
 	o->interval_ms = 100;
-	o->ring_mb = 16;
+	o->ring_mb = 4;
 	o->owner_slots = 65536;
 	o->scan_interval_ms = 1000;
 	o->warn_after_ms[TF_WARN_STALLED] = 5000;

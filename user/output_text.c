@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* The aligned text line: built in a line buffer (no printf on the hot path), written once. */
 #include <math.h>
 #include <string.h>
 #include <time.h>
 #include <sys/socket.h>
 #include "output.h"
+#include "strbuf.h"
 
-#define ENDPOINT_LEN (INET6_ADDRSTRLEN + 8)
+/* Column widths: TIME PID COMM DIR LOCAL REMOTE LABEL CAUSE ERRNO DUR_MS. */
+enum { W_TIME = 12, W_PID = 7, W_COMM = 15, W_DIR = 3, W_ENDPOINT = 21, W_LABEL = 17, W_CAUSE = 18,
+       W_ERRNO = 12, W_DUR = 9 };
 
 void tf_text_header(FILE *out)
 {
@@ -13,116 +17,192 @@ void tf_text_header(FILE *out)
 		"COMM", "DIR", "LOCAL", "REMOTE", "LABEL", "CAUSE", "ERRNO", "DUR_MS", "DETAILS");
 }
 
-static void endpoint(char *buf, int family, const char *addr, unsigned int port)
+/* "HH:MM:SS" of the local time, worked out once per second. */
+static const char *clock_of(time_t secs)
 {
-	snprintf(buf, ENDPOINT_LEN, family == 6 ? "[%s]:%u" : "%s:%u", addr, port);
+	static time_t cached = -1;
+	static char text[16] = "?";
+	struct tm tm;
+
+	if (secs != cached) {
+		cached = secs;
+		if (localtime_r(&secs, &tm))
+			strftime(text, sizeof(text), "%H:%M:%S", &tm);
+		else
+			strcpy(text, "?");
+	}
+	return text;
+}
+
+static void column_endpoint(struct strbuf *sb, int family, const char *addr, unsigned int port)
+{
+	size_t start = sb->len;
+
+	if (family == 6)
+		sb_char(sb, '[');
+	sb_str(sb, addr);
+	if (family == 6)
+		sb_char(sb, ']');
+	sb_char(sb, ':');
+	sb_u64(sb, port);
+	do
+		sb_char(sb, ' ');
+	while (sb->len - start < W_ENDPOINT + 1);
 }
 
 /* Milliseconds with enough digits to matter: 0.031ms, 12.4ms, 3050ms. */
-static void print_ms(FILE *out, const char *name, double ms)
+static void detail_ms(struct strbuf *sb, const char *name, double ms)
 {
-	fprintf(out, ms < 1 ? " %s=%.3fms" : ms < 100 ? " %s=%.1fms" : " %s=%.0fms", name, ms);
+	sb_char(sb, ' ');
+	sb_str(sb, name);
+	sb_char(sb, '=');
+	sb_double(sb, ms, ms < 1 ? 3 : ms < 100 ? 1 : 0);
+	sb_str(sb, "ms");
 }
 
-/* Appends " name=value" for the numbers that explain this ending; quiet when zero. */
-static void details(FILE *out, const struct tf_conn_view *v)
+static void detail_u64(struct strbuf *sb, const char *name, uint64_t v, const char *unit)
+{
+	sb_char(sb, ' ');
+	sb_str(sb, name);
+	sb_char(sb, '=');
+	sb_u64(sb, v);
+	sb_str(sb, unit);
+}
+
+/* The numbers that explain this ending; quiet when zero. */
+static void details(struct strbuf *sb, const struct tf_conn_view *v)
 {
 	const struct tf_record *r = v->rec;
 
 	if (!isnan(v->connect_ms))
-		print_ms(out, "connect", v->connect_ms);
+		detail_ms(sb, "connect", v->connect_ms);
 	if (r->syn_retrans)
-		fprintf(out, " syn_retrans=%u", r->syn_retrans);
+		detail_u64(sb, "syn_retrans", r->syn_retrans, "");
 	if (v->retrans)
-		fprintf(out, " retrans=%u", v->retrans);
+		detail_u64(sb, "retrans", v->retrans, "");
 	if (v->keepalive_probes)
-		fprintf(out, " keepalive_probes=%u", v->keepalive_probes);
+		detail_u64(sb, "keepalive_probes", v->keepalive_probes, "");
 	if (v->zero_window_probes)
-		fprintf(out, " zero_window_probes=%u", v->zero_window_probes);
+		detail_u64(sb, "zero_window_probes", v->zero_window_probes, "");
 	if (!isnan(v->time_to_fail_ms))
-		print_ms(out, "gave_up_after", v->time_to_fail_ms);
-	if (v->rst_reason)
-		fprintf(out, " rst=%s", v->rst_reason);
-	fprintf(out, " rx=%llu tx=%llu", (unsigned long long)r->rx_bytes, (unsigned long long)r->tx_bytes);
+		detail_ms(sb, "gave_up_after", v->time_to_fail_ms);
+	if (v->rst_reason) {
+		sb_str(sb, " rst=");
+		sb_str(sb, v->rst_reason);
+	}
+	detail_u64(sb, "rx", r->rx_bytes, "");
+	detail_u64(sb, "tx", r->tx_bytes, "");
 	if (r->srtt_us)
-		fprintf(out, " srtt=%uus", r->srtt_us);
+		detail_u64(sb, "srtt", r->srtt_us, "us");
 	if (!isnan(v->rx_idle_ms))
-		print_ms(out, "rx_idle", v->rx_idle_ms);
+		detail_ms(sb, "rx_idle", v->rx_idle_ms);
 	if (!isnan(v->accept_wait_ms) && v->accept_wait_ms >= 1)
-		print_ms(out, "accept_wait", v->accept_wait_ms);
+		detail_ms(sb, "accept_wait", v->accept_wait_ms);
 	if (r->flags & TF_F_START_UNKNOWN)
-		fputs(" start=unknown", out);
+		sb_str(sb, " start=unknown");
+	if (r->flags & TF_F_RECOVERED)
+		sb_str(sb, " close=unseen");
 }
 
 /* The columns every line shares: TIME PID COMM DIR LOCAL REMOTE. */
-static void line_start(FILE *out, int64_t wall_ns, uint32_t pid, const char *comm_in, int family,
+static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const char *comm, int family,
 		       const char *saddr, uint16_t sport, const char *daddr, uint16_t dport, uint8_t direction)
 {
-	char local[ENDPOINT_LEN], remote[ENDPOINT_LEN], when[16], pid_s[12], comm[TF_COMM_LEN];
-	time_t secs = (time_t)(wall_ns / 1000000000);
-	struct tm tm;
+	char when[16], comm_clean[TF_COMM_LEN];
+	int ms = (int)(wall_ns / 1000000 % 1000);
 
-	if (localtime_r(&secs, &tm))
-		snprintf(when, sizeof(when), "%02d:%02d:%02d.%03d", tm.tm_hour, tm.tm_min, tm.tm_sec,
-			 (int)(wall_ns / 1000000 % 1000));
-	else
-		strcpy(when, "?");
-	endpoint(local, family, saddr, sport);
-	endpoint(remote, family, daddr, dport);
-	if (pid)
-		snprintf(pid_s, sizeof(pid_s), "%u", pid);
-	else
-		strcpy(pid_s, "-");
-	/* A process can name itself anything: keep the line one line. */
-	for (size_t i = 0; i < sizeof(comm); i++) {
-		unsigned char c = (unsigned char)comm_in[i];
+	memcpy(when, clock_of((time_t)(wall_ns / 1000000000)), 9);
+	when[8] = '.';
+	when[9] = (char)('0' + ms / 100);
+	when[10] = (char)('0' + ms / 10 % 10);
+	when[11] = (char)('0' + ms % 10);
+	when[12] = 0;
+	sb_pad(sb, when, W_TIME);
+	if (pid) {
+		size_t start = sb->len;
 
-		comm[i] = c && (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+		sb_u64(sb, pid);
+		do
+			sb_char(sb, ' ');
+		while (sb->len - start < W_PID + 1);
+	} else {
+		sb_pad(sb, "-", W_PID);
 	}
-	comm[sizeof(comm) - 1] = 0;
-	fprintf(out, "%-12s %-7s %-15s %-3s %-21s %-21s ", when, pid_s, comm[0] ? comm : "-",
-		direction == TF_DIR_OUT ? "out" : direction == TF_DIR_IN ? "in" : "?", local, remote);
+	/* A process can name itself anything: keep the line one line. */
+	for (size_t i = 0; i < sizeof(comm_clean); i++) {
+		unsigned char c = (unsigned char)comm[i];
+
+		comm_clean[i] = c && (c < 0x20 || c == 0x7f) ? '?' : (char)c;
+	}
+	comm_clean[sizeof(comm_clean) - 1] = 0;
+	sb_pad(sb, comm_clean[0] ? comm_clean : "-", W_COMM);
+	sb_pad(sb, direction == TF_DIR_OUT ? "out" : direction == TF_DIR_IN ? "in" : "?", W_DIR);
+	column_endpoint(sb, family, saddr, sport);
+	column_endpoint(sb, family, daddr, dport);
+}
+
+static void duration_column(struct strbuf *sb, double ms)
+{
+	size_t start = sb->len;
+	struct strbuf num = { 0 };
+
+	if (isnan(ms))
+		sb_char(&num, '?');
+	else
+		sb_double(&num, ms, 1);
+	sb_pad_left(sb, start, num.len, W_DUR);
+	sb_mem(sb, num.buf, num.len);
+	sb_char(sb, ' ');
 }
 
 void tf_text_connection(FILE *out, const struct tf_conn_view *v)
 {
 	const struct tf_record *r = v->rec;
-	char dur[16];
+	struct strbuf sb;
 
-	if (isnan(v->duration_ms))
-		strcpy(dur, "?");
-	else
-		snprintf(dur, sizeof(dur), "%.1f", v->duration_ms);
-	line_start(out, v->end_wall_ns, r->pid, r->comm, v->family, v->saddr, r->sport, v->daddr, r->dport,
+	sb_reset(&sb);
+	line_start(&sb, v->end_wall_ns, r->pid, r->comm, v->family, v->saddr, r->sport, v->daddr, r->dport,
 		   r->direction);
-	fprintf(out, "%-17s %-18s %-12s %9s ", tf_label_name(v->verdict.label), v->verdict.cause,
-		v->errno_name ? v->errno_name : "-", dur);
-	details(out, v);
-	fputc('\n', out);
+	sb_pad(&sb, tf_label_name(v->verdict.label), W_LABEL);
+	sb_pad(&sb, v->verdict.cause, W_CAUSE);
+	sb_pad(&sb, v->errno_name ? v->errno_name : "-", W_ERRNO);
+	duration_column(&sb, v->duration_ms);
+	details(&sb, v);
+	sb_char(&sb, '\n');
+	sb_flush_to(&sb, out);
 }
 
 void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns)
 {
 	const struct tf_open_sample *s = w->sample;
 	int family = s->family == AF_INET6 ? AF_INET6 : AF_INET;
-	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN], lasted[16];
+	char saddr[INET6_ADDRSTRLEN], daddr[INET6_ADDRSTRLEN];
+	struct strbuf sb;
 
 	tf_format_addr(family, s->saddr, saddr);
 	tf_format_addr(family, s->daddr, daddr);
-	snprintf(lasted, sizeof(lasted), "%.1f", (double)(w->at_ns - w->since_ns) / 1e6);
-	line_start(out, (int64_t)w->at_ns + mono_to_wall_ns, s->pid, s->comm, family == AF_INET6 ? 6 : 4,
-		   saddr, s->sport, daddr, s->dport, s->direction);
-	fprintf(out, "%-17s %-18s %-12s %9s ", w->ended ? "warning-end" : "WARNING", tf_warn_kind_name(w->kind),
-		"-", lasted);
-	if (w->ended)
-		fputs(w->closed ? " connection closed" : " condition cleared", out);
-	else if (w->kind == TF_WARN_STALLED)
-		fprintf(out, " bytes_waiting=%u rcv_wnd=%u", s->unread, s->rcv_wnd);
-	else if (w->kind == TF_WARN_CLOSE_WAIT)
-		fprintf(out, " bytes_waiting=%u", s->unread);
-	else if (w->kind == TF_WARN_RETRANSMITTING)
-		fprintf(out, " backoff=%u retransmits=%u unacked=%u", s->backoff, s->rto_retrans, s->unacked);
-	else
-		fprintf(out, " unsent=%u probes=%u", s->unsent, s->probes);
-	fputc('\n', out);
+	sb_reset(&sb);
+	line_start(&sb, (int64_t)w->at_ns + mono_to_wall_ns, s->pid, s->comm, family == AF_INET6 ? 6 : 4, saddr,
+		   s->sport, daddr, s->dport, s->direction);
+	sb_pad(&sb, w->ended ? "warning-end" : "WARNING", W_LABEL);
+	sb_pad(&sb, tf_warn_kind_name(w->kind), W_CAUSE);
+	sb_pad(&sb, "-", W_ERRNO);
+	duration_column(&sb, (double)(w->at_ns - w->since_ns) / 1e6);
+	if (w->ended) {
+		sb_str(&sb, w->closed ? " connection closed" : " condition cleared");
+	} else if (w->kind == TF_WARN_STALLED) {
+		detail_u64(&sb, "bytes_waiting", s->unread, "");
+		detail_u64(&sb, "rcv_wnd", s->rcv_wnd, "");
+	} else if (w->kind == TF_WARN_CLOSE_WAIT) {
+		detail_u64(&sb, "bytes_waiting", s->unread, "");
+	} else if (w->kind == TF_WARN_RETRANSMITTING) {
+		detail_u64(&sb, "backoff", s->backoff, "");
+		detail_u64(&sb, "retransmits", s->rto_retrans, "");
+		detail_u64(&sb, "unacked", s->unacked, "");
+	} else {
+		detail_u64(&sb, "unsent", s->unsent, "");
+		detail_u64(&sb, "probes", s->probes, "");
+	}
+	sb_char(&sb, '\n');
+	sb_flush_to(&sb, out);
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <inttypes.h>
 #include "json_writer.h"
+#include "strbuf.h"
 #include "summary.h"
 
 void tf_summary_print_text(FILE *out, const struct tf_summary *s)
@@ -26,8 +27,10 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 {
 	struct json_writer w;
+	struct strbuf sb;
 
-	jw_init(&w, out);
+	sb_reset(&sb);
+	jw_init(&w, &sb);
 	jw_object_begin(&w, NULL);
 	jw_string(&w, "event", "summary");
 	jw_uint(&w, "ended", s->ended);
@@ -51,5 +54,6 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	jw_uint(&w, "hook_runs_skipped", s->recursion_misses);
 	jw_uint(&w, "closes_recovered", s->kernel[TF_STAT_RECOVERED]);
 	jw_object_end(&w);
-	fputc('\n', out);
+	sb_char(&sb, '\n');
+	sb_flush_to(&sb, out);
 }

@@ -27,7 +27,7 @@ int main(void)
 
 	CHECK(parse(&o, err, NULL, NULL, NULL) == 0, "no arguments is fine");
 	CHECK_INT(o.interval_ms, 100, "default drain interval");
-	CHECK_INT(o.ring_mb, 16, "default ring size");
+	CHECK_INT(o.ring_mb, 4, "default ring size");
 	CHECK(!o.json && !o.filter.failures_only, "defaults: text, every connection");
 
 	CHECK(parse(&o, err, "-p", "42", "--pid=7") == 0, "repeatable --pid");

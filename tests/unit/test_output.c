@@ -8,6 +8,7 @@
 #include "filter.h"
 #include "json_writer.h"
 #include "output.h"
+#include "strbuf.h"
 
 static char *render(void (*fn)(FILE *, const struct tf_conn_view *), const struct tf_conn_view *v)
 {
@@ -72,18 +73,17 @@ static void text_line(void)
 
 static void json_escaping(void)
 {
-	char buf[256];
-	FILE *f = fmemopen(buf, sizeof(buf), "w");
+	struct strbuf sb = { 0 };
 	struct json_writer w;
 
-	jw_init(&w, f);
+	jw_init(&w, &sb);
 	jw_object_begin(&w, NULL);
 	jw_string(&w, "comm", "a\"b\\c\n\x01\x7f\xc3");
 	jw_string_n(&w, "fixed", "abcdef", 3);
 	jw_string(&w, "none", NULL);
 	jw_object_end(&w);
-	fclose(f);
-	CHECK_STR(buf, "{\"comm\":\"a\\\"b\\\\c\\n\\u0001\\u007f\\u00c3\",\"fixed\":\"abc\",\"none\":null}",
+	sb_char(&sb, 0);
+	CHECK_STR(sb.buf, "{\"comm\":\"a\\\"b\\\\c\\n\\u0001\\u007f\\u00c3\",\"fixed\":\"abc\",\"none\":null}",
 		  "json: quotes, backslashes, control bytes and non-ASCII escaped");
 }
 
@@ -111,8 +111,40 @@ static void filters(void)
 	CHECK(tf_filter_match(&f, &v), "filter: failures only keeps refused");
 }
 
+static void numbers(void)
+{
+	struct strbuf sb = { 0 };
+
+	sb_u64(&sb, 0);
+	sb_char(&sb, ' ');
+	sb_u64(&sb, 18446744073709551615ULL);
+	sb_char(&sb, ' ');
+	sb_i64(&sb, -42);
+	sb_char(&sb, ' ');
+	sb_double(&sb, 2.5, 3);
+	sb_char(&sb, ' ');
+	sb_double(&sb, 0.0305, 3);
+	sb_char(&sb, ' ');
+	sb_double(&sb, -1.25, 1);
+	sb_char(&sb, ' ');
+	sb_double(&sb, 7191.3, 0);
+	sb_char(&sb, 0);
+	CHECK_STR(sb.buf, "0 18446744073709551615 -42 2.500 0.031 -1.3 7191", "numbers without printf");
+
+	sb_reset(&sb);
+	for (int i = 0; i < 3000; i++)
+		sb_char(&sb, 'x');
+	CHECK_INT(sb.len, STRBUF_CAP, "a line is clipped at the buffer, never overflows it");
+
+	char a[INET6_ADDRSTRLEN];
+	uint8_t v4[16] = { 10, 0, 255, 7 };
+	tf_format_addr(AF_INET, v4, a);
+	CHECK_STR(a, "10.0.255.7", "IPv4 formatted by hand");
+}
+
 int main(void)
 {
+	numbers();
 	json_line();
 	text_line();
 	json_escaping();
