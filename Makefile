@@ -22,13 +22,15 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPFATE_VERSION='"$(VERSION)"' \
 	-Ibpf -Iuser -I$(OUTPUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lm
+LDLIBS := -lbpf -lelf -lz -lm -lpthread
+SERVER_LIBS := -lmicrohttpd
 
 # Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
 PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
 	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
-	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c
-BPF_SRCS := user/loader.c user/monitor.c
+	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
+	user/listen_addr.c
+BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
 BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)
@@ -40,10 +42,17 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
 
 # Debian packages needed to build and to run the tests.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config
-TEST_PKGS := iproute2 nftables jq procps nodejs curl python3
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config libmicrohttpd-dev
+TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db
 
-.PHONY: all help deps test-deps bench-deps run test unit bench clean vmlinux
+.PHONY: all help deps test-deps bench-deps run test unit bench clean vmlinux install uninstall
+
+PREFIX ?= /usr/local
+DESTDIR ?=
+SBINDIR := $(PREFIX)/sbin
+MAN8DIR := $(PREFIX)/share/man/man8
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+DATADIR := $(PREFIX)/share/tcpfate
 
 all: tcpfate
 
@@ -53,6 +62,7 @@ help:
 	@echo "make test       install test dependencies if missing, run unit and scenario tests (root)"
 	@echo "make unit       unit tests only (no root)"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~8 min)"
+	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "V=1             show the commands"
 
@@ -83,7 +93,7 @@ $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 
 tcpfate: $(PURE_OBJS) $(BPF_OBJS) $(MAIN_OBJ)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(SERVER_LIBS) -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -113,6 +123,18 @@ bench-deps: deps
 
 bench: bench-deps all $(OUTPUT)/bench/churn
 	$(Q)./bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(MAN8DIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DATADIR)
+	install -m 0755 tcpfate $(DESTDIR)$(SBINDIR)/tcpfate
+	install -m 0644 docs/tcpfate.8 $(DESTDIR)$(MAN8DIR)/tcpfate.8
+	sed 's|@SBINDIR@|$(SBINDIR)|g' packaging/tcpfate.service > $(DESTDIR)$(UNITDIR)/tcpfate.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/tcpfate.service
+	install -m 0644 docs/tcpfate-rules.yml $(DESTDIR)$(DATADIR)/tcpfate-rules.yml
+
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/tcpfate $(DESTDIR)$(MAN8DIR)/tcpfate.8 $(DESTDIR)$(UNITDIR)/tcpfate.service
+	rm -rf $(DESTDIR)$(DATADIR)
 
 vmlinux:
 	$(Q)mkdir -p $(VMLINUX_DIR)

@@ -16,6 +16,8 @@
  * refused  connect to a port nobody listens on
  * --hold N keeps N idle connections open for the whole run (cost vs. open
  *          connections; memory with many connections)
+ * --hold-only  only hold them, until killed (prints "holding N" when ready)
+ * --spread N   refused: connect to N consecutive ports (a port scan)
  *
  * Prints one line: mode=... connections=N seconds=S rate=R p50_us=.. p99_us=..
  * where connections counts completed connections exactly (refused: attempts
@@ -35,11 +37,11 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 
 #define MAX_WORKERS 64
-#define HOLD_PORTS 8     /* spread held connections over ports: 28k ephemeral ports each */
 #define BUCKETS 512      /* latency histogram: 16 linear sub-buckets per power of two, in ns */
 
 enum mode { MODE_CAC, MODE_RR, MODE_REFUSED };
@@ -52,6 +54,8 @@ static struct {
 	struct in_addr addr;
 	int port;
 	int hold;
+	bool hold_only;
+	int spread; /* refused: spread connects over this many ports (a port scan) */
 } cfg = { .mode = MODE_CAC, .workers = 2, .duration = 5, .port = 18000 };
 
 static atomic_bool stop_now;
@@ -131,8 +135,11 @@ static void *worker_main(void *arg)
 	struct worker *w = arg;
 	struct sockaddr_in sa = target(w->port);
 	char buf[64] = "tcpfate churn request";
+	uint64_t n = 0;
 
 	while (take_one()) {
+		if (cfg.spread > 1)
+			sa.sin_port = htons((uint16_t)(w->port + (int)(n++ % (uint64_t)cfg.spread)));
 		uint64_t t0 = now_ns(), t1;
 		int fd = socket(AF_INET, SOCK_STREAM, 0), peer = -1;
 		bool ok = false;
@@ -167,17 +174,56 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-/* Idle connections held for the whole run. */
-static int hold_connections(int n)
+/*
+ * Idle connections held for the whole run, by child processes: both ends of
+ * each connection are descriptors, and one process may not have enough.
+ * Each child listens on its own port, connects its share, accepts it, and
+ * waits for the end of the run (it dies with the parent).
+ */
+#define HOLD_PER_CHILD 4000
+
+static _Noreturn void hold_child(int port, int n, int ready_fd)
 {
-	for (int i = 0; i < n; i++) {
-		struct sockaddr_in sa = target(cfg.port + MAX_WORKERS + i % HOLD_PORTS);
+	struct sockaddr_in sa = target(port);
+	int lfd = listener(port);
+	char ok = 1;
+
+	if (lfd < 0)
+		ok = 0;
+	for (int i = 0; ok && i < n; i++) {
 		int fd = socket(AF_INET, SOCK_STREAM, 0);
 
-		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
-			fprintf(stderr, "churn: holding connection %d: %s\n", i, strerror(errno));
-			return -1;
+		if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) || accept(lfd, NULL, NULL) < 0) {
+			fprintf(stderr, "churn: holding connection %d on port %d: %s\n", i, port, strerror(errno));
+			ok = 0;
 		}
+	}
+	(void)!write(ready_fd, &ok, 1);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
+	for (;;)
+		pause();
+}
+
+static int hold_connections(int n)
+{
+	int children = (n + HOLD_PER_CHILD - 1) / HOLD_PER_CHILD, pipefd[2];
+
+	if (pipe(pipefd))
+		return -1;
+	for (int c = 0; c < children; c++) {
+		int share = n - c * HOLD_PER_CHILD < HOLD_PER_CHILD ? n - c * HOLD_PER_CHILD : HOLD_PER_CHILD;
+		pid_t pid = fork();
+
+		if (pid < 0)
+			return -1;
+		if (pid == 0)
+			hold_child(cfg.port + MAX_WORKERS + c, share, pipefd[1]);
+	}
+	for (int c = 0; c < children; c++) {
+		char ok = 0;
+
+		if (read(pipefd[0], &ok, 1) != 1 || !ok)
+			return -1;
 	}
 	return 0;
 }
@@ -185,7 +231,7 @@ static int hold_connections(int n)
 static void usage(void)
 {
 	fputs("usage: churn [--mode cac|rr|refused] [--workers N] [--duration SECS | --count N]"
-	      " [--addr IP] [--port P] [--hold N]\n", stderr);
+	      " [--addr IP] [--port P] [--hold N [--hold-only]] [--spread N]\n", stderr);
 	exit(2);
 }
 
@@ -195,6 +241,10 @@ static void parse(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
+		if (!strcmp(a, "--hold-only")) {
+			cfg.hold_only = true;
+			continue;
+		}
 		if (!v)
 			usage();
 		i++;
@@ -215,6 +265,8 @@ static void parse(int argc, char **argv)
 			cfg.port = atoi(v);
 		else if (!strcmp(a, "--hold"))
 			cfg.hold = atoi(v);
+		else if (!strcmp(a, "--spread"))
+			cfg.spread = atoi(v);
 		else
 			usage();
 	}
@@ -226,19 +278,17 @@ int main(int argc, char **argv)
 {
 	static struct worker workers[MAX_WORKERS];
 	uint64_t total = 0, failed = 0, hist[BUCKETS] = { 0 }, seen = 0, t0, t1;
-	struct rlimit nofile = { 1 << 20, 1 << 20 };
+	struct rlimit nofile;
 	double p50 = 0, p99 = 0, secs;
 
 	parse(argc, argv);
 	signal(SIGPIPE, SIG_IGN);
-	if (setrlimit(RLIMIT_NOFILE, &nofile))
-		getrlimit(RLIMIT_NOFILE, &nofile);
-	if ((uint64_t)cfg.hold * 2 + 1024 > nofile.rlim_cur) {
-		fprintf(stderr, "churn: --hold %d needs %d descriptors, the limit is %llu\n", cfg.hold,
-			cfg.hold * 2 + 1024, (unsigned long long)nofile.rlim_cur);
-		return 1;
+	/* Held connections live in child processes; raise the soft limit for them anyway. */
+	if (!getrlimit(RLIMIT_NOFILE, &nofile)) {
+		nofile.rlim_cur = nofile.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &nofile);
 	}
-	for (int i = 0; i < cfg.workers; i++) {
+	for (int i = 0; i < cfg.workers && !cfg.hold_only; i++) {
 		workers[i].port = cfg.port + i;
 		workers[i].listener = cfg.mode == MODE_REFUSED ? -1 : listener(workers[i].port);
 		if (cfg.mode != MODE_REFUSED && workers[i].listener < 0) {
@@ -246,18 +296,15 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	if (cfg.hold) {
-		for (int p = 0; p < HOLD_PORTS; p++) {
-			int lfd = listener(cfg.port + MAX_WORKERS + p);
-
-			if (lfd < 0) {
-				fprintf(stderr, "churn: listen on port %d: %s\n", cfg.port + MAX_WORKERS + p,
-					strerror(errno));
-				return 1;
-			}
-		}
-		if (hold_connections(cfg.hold))
-			return 1;
+	if (cfg.hold && hold_connections(cfg.hold)) {
+		fprintf(stderr, "churn: cannot hold %d connections\n", cfg.hold);
+		return 1;
+	}
+	if (cfg.hold_only) {
+		printf("holding %d\n", cfg.hold);
+		fflush(stdout);
+		for (;;)
+			pause();
 	}
 
 	t0 = now_ns();

@@ -91,13 +91,22 @@ lost_events() { # CONFIG OUTFILE
 }
 
 # run_one MODE CONFIG REP [HOLD]: one churn run under one configuration; appends a result row.
+# HOLD idle connections are opened before the tracer starts and closed after it stops.
 run_one() {
 	local mode=$1 config=$2 rep=$3 hold=${4:-0} out=$WORK/$1-$2-$3-$4.out
-	local line cpu0 cpu1 rss=0 closes=0 lost=0 conns
+	local line cpu0 cpu1 rss=0 closes=0 lost=0 conns holder=
+	if [ "$hold" -gt 0 ]; then
+		"$CHURN" --hold "$hold" --hold-only --port $((PORT + 500)) >"$WORK/holder" 2>&1 &
+		holder=$!
+		until grep -q holding "$WORK/holder" 2>/dev/null; do
+			kill -0 "$holder" 2>/dev/null || { echo "bench: cannot hold $hold connections: $(cat "$WORK/holder")" >&2; exit 1; }
+			sleep 0.1
+		done
+	fi
 	start_tracer "$config" "$out"
 	cpu0=0
 	[ -n "$TRACER_PID" ] && cpu0=$(cpu_ticks "$TRACER_PID")
-	line=$("$CHURN" --mode "$mode" --workers "$WORKERS" --duration "$SECS" --port $PORT --hold "$hold") || {
+	line=$("$CHURN" --mode "$mode" --workers "$WORKERS" --duration "$SECS" --port $PORT) || {
 		echo "bench: churn failed: $line" >&2
 		exit 1
 	}
@@ -112,6 +121,11 @@ run_one() {
 		lost=$(lost_events "$config" "$out")
 	else
 		cpu1=0
+	fi
+	if [ -n "$holder" ]; then
+		kill "$holder"
+		wait "$holder" 2>/dev/null
+		sleep 1 # let the held connections' closes pass before the next run
 	fi
 	conns=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$line")
 	echo "$mode $config $rep $hold $(sed -n 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' <<<"$line") $conns $((cpu1 - cpu0)) $rss $closes ${lost:-0}" >>"$WORK/rows"

@@ -93,6 +93,7 @@ struct accept_owner {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(map_flags, BPF_F_NO_COMMON_LRU); /* per-CPU free lists: no global lock per accept */
 	__uint(max_entries, 65536); /* resized by userspace */
 	__type(key, __u64);
 	__type(value, struct accept_owner);
@@ -227,10 +228,15 @@ static __always_inline void submit(void *rec)
 	bpf_ringbuf_submit(rec, flags);
 }
 
+static __always_inline bool sock_flag(const struct sock *sk, unsigned int bit)
+{
+	return sk->__sk_common.skc_flags & (1UL << bit);
+}
+
 /* SOCK_DONE: tcp_fin() saw the peer's FIN (tcp_disconnect clears it after CLOSE). */
 static __always_inline bool fin_received(const struct sock *sk)
 {
-	return sk->__sk_common.skc_flags & (1UL << bpf_core_enum_value(enum sock_flags, SOCK_DONE));
+	return sock_flag(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }
 
 static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 now_ns)
@@ -257,8 +263,12 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	struct tf_record *r;
 	__s32 err;
 
-	capture_tuple(c, tp);
-	ka = bpf_map_lookup_elem(&keepalive_timers, &key);
+	if (!c->sport)
+		capture_tuple(c, tp);
+	/* Only sockets with SO_KEEPALIVE can have keepalive facts: skip the lookup for the rest. */
+	ka = sock_flag(sk, bpf_core_enum_value(enum sock_flags, SOCK_KEEPOPEN))
+		     ? bpf_map_lookup_elem(&keepalive_timers, &key)
+		     : NULL;
 	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		stat_inc(TF_STAT_RING_LOST);
@@ -420,9 +430,13 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 			c->flags |= TF_F_LOCAL_FIN;
 		break;
 	}
-	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT))
+	/* accept() can only have returned the socket once it was ESTABLISHED. */
+	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT) && new_state != TF_TCP_SYN_RECV &&
+	    new_state != TF_TCP_ESTABLISHED)
 		take_accept_owner(c, tp);
-	capture_tuple(c, tp);
+	/* The tuple is complete from ESTABLISHED on; a failed connect has it at CLOSE. */
+	if (new_state == TF_TCP_ESTABLISHED || !c->sport)
+		capture_tuple(c, tp);
 	c->state = new_state;
 	if (new_state == TF_TCP_CLOSE)
 		emit_close(tp, c, old_state, 0);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "loader.h"
 #include "log.h"
@@ -91,6 +92,39 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	return err;
 }
 
+/*
+ * The ring buffer's first page holds the consumer position, the second the
+ * producer's (kernel/bpf/ringbuf.c); both can be mapped read-only.  libbpf
+ * 1.1 has no call for the fill level, and a gauge is worth two pages.
+ */
+static void map_ring_positions(struct tf_bpf *b, int fd, unsigned long size)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *cons = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
+	void *prod = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, page);
+
+	if (cons == MAP_FAILED || prod == MAP_FAILED) {
+		if (cons != MAP_FAILED)
+			munmap(cons, (size_t)page);
+		if (prod != MAP_FAILED)
+			munmap(prod, (size_t)page);
+		return;
+	}
+	b->ring_consumer = cons;
+	b->ring_producer = prod;
+	b->ring_size = size;
+}
+
+double tf_bpf_ring_fill(struct tf_bpf *b)
+{
+	unsigned long used;
+
+	if (!b->ring_consumer || !b->ring_size)
+		return 0;
+	used = *b->ring_producer - *b->ring_consumer;
+	return used > b->ring_size ? 1.0 : (double)used / (double)b->ring_size;
+}
+
 int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_kernel *k,
 		 ring_buffer_sample_fn on_record, void *ctx)
 {
@@ -155,6 +189,7 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		tf_error("cannot set up the ring buffer: %s", strerror(errno));
 		goto fail;
 	}
+	map_ring_positions(b, bpf_map__fd(skel->maps.events), o->ring_mb << 20);
 	return 0;
 fail:
 	tf_bpf_stop(b);
@@ -274,6 +309,10 @@ void tf_bpf_stop(struct tf_bpf *b)
 {
 	ring_buffer__free(b->rb);
 	bpf_link__destroy(b->scan_link);
+	if (b->ring_consumer) {
+		munmap((void *)b->ring_consumer, (size_t)sysconf(_SC_PAGESIZE));
+		munmap((void *)b->ring_producer, (size_t)sysconf(_SC_PAGESIZE));
+	}
 	for (int i = 0; i < b->n_links; i++)
 		bpf_link__destroy(b->links[i]);
 	tcpfate_bpf__destroy(b->skel);

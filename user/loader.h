@@ -19,6 +19,10 @@ struct tf_bpf {
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;
 	struct ring_buffer *rb;
+	/* Read-only maps of the ring's positions, for its fill level. */
+	const volatile unsigned long *ring_consumer;
+	const volatile unsigned long *ring_producer;
+	unsigned long ring_size;
 };
 
 /*
@@ -36,6 +40,8 @@ int tf_bpf_adopt_existing(struct tf_bpf *b);
  * connections tracked now.
  */
 long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open);
+/* How full the ring buffer is now, 0..1 (0 when unknown). */
+double tf_bpf_ring_fill(struct tf_bpf *b);
 /* Sums the per-CPU counters into out[TF_STAT_MAX]. */
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out);
 /* Program runs the kernel skipped because the program was already running on that CPU. */

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +11,8 @@
 #include "filter.h"
 #include "kernel_probe.h"
 #include "loader.h"
+#include "metrics.h"
+#include "metrics_http.h"
 #include "log.h"
 #include "names.h"
 #include "output.h"
@@ -33,6 +37,8 @@ struct monitor {
 	struct tf_open_sample *samples;
 	size_t samples_cap;
 	uint64_t last_scan_ms;
+	struct tf_metrics *metrics; /* NULL unless --metrics */
+	double ring_fill;           /* before the last drain */
 	FILE *out;
 	bool out_broken; /* the reader went away (EPIPE): stop quietly */
 };
@@ -48,6 +54,8 @@ static void report(const struct tf_record *rec, void *ctx)
 	shown = tf_filter_match(&m->opts->filter, &v);
 	m->summary.ended++;
 	m->summary.labels[v.verdict.label]++;
+	if (m->metrics)
+		tf_metrics_observe(m->metrics, &v);
 	if (!shown)
 		return;
 	m->summary.shown++;
@@ -145,6 +153,45 @@ static void flush_output(struct monitor *m)
 	}
 }
 
+/*
+ * Output to a file: appended, created 0600 (connection records name
+ * processes and peers), and never through a symbolic link someone planted.
+ */
+static FILE *open_output(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
+	FILE *f;
+
+	if (fd < 0) {
+		tf_error("cannot open output %s: %s", path,
+			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (!f) {
+		tf_error("cannot open output %s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return f;
+}
+
+/* The gauges and health counters a scrape shows, refreshed once per drain cycle. */
+static void refresh_health(struct monitor *m, struct tf_bpf *b)
+{
+	struct tf_health h = { 0 };
+
+	if (!m->metrics)
+		return;
+	tf_bpf_read_stats(b, h.kernel);
+	h.late_facts_lost = h.kernel[TF_STAT_AMEND_LOST] + m->pending.orphan_amends;
+	h.hook_runs_skipped = tf_bpf_recursion_misses(b);
+	h.tracked_now = m->summary.open_now;
+	h.ring_fill = m->ring_fill;
+	memcpy(h.warnings_total, m->summary.warnings, sizeof(h.warnings_total));
+	memcpy(h.warnings_active, m->watch.active, sizeof(h.warnings_active));
+	tf_metrics_set_health(m->metrics, &h);
+}
+
 static int drain_loop(struct monitor *m, struct tf_bpf *b)
 {
 	uint64_t deadline = m->opts->duration_s ? now_ms() + m->opts->duration_s * 1000ULL : 0;
@@ -157,6 +204,7 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 			return -1;
 		}
 		/* Woken or not, take everything queued: records are submitted without wake-ups. */
+		m->ring_fill = tf_bpf_ring_fill(b);
 		ring_buffer__consume(b->rb);
 		m->mono_to_wall_ns = tf_mono_to_wall_offset();
 		tf_pending_rotate(&m->pending, report, m);
@@ -164,6 +212,7 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 			m->last_scan_ms = now_ms();
 			scan_open(m, b);
 		}
+		refresh_health(m, b);
 		flush_output(m);
 		if (deadline && now_ms() >= deadline)
 			break;
@@ -175,11 +224,31 @@ int tf_monitor_run(const struct tf_options *o)
 {
 	struct monitor m = { .opts = o, .out = stdout };
 	uint64_t after_ns[TF_WARN_COUNT];
+	struct tf_metrics_server server = { 0 };
+	struct tf_metrics metrics;
 	struct tf_kernel kernel;
 	struct tf_bpf bpf;
 	int status = 0;
 
 	install_signals();
+	if (o->output && !(m.out = open_output(o->output)))
+		return 1;
+	if (o->metrics) {
+		char err[256];
+
+		if (tf_metrics_init(&metrics, o->metrics_top, TCPFATE_VERSION)) {
+			tf_error("out of memory for metrics");
+			status = 1;
+			goto out;
+		}
+		if (tf_metrics_server_start(&server, &metrics, o->metrics, err, sizeof(err))) {
+			tf_error("%s", err);
+			tf_metrics_free(&metrics);
+			status = 1;
+			goto out;
+		}
+		m.metrics = &metrics;
+	}
 	tf_kernel_probe(&kernel);
 	tf_rst_reasons_load();
 	tf_pending_init(&m.pending);
@@ -189,9 +258,8 @@ int tf_monitor_run(const struct tf_options *o)
 	m.mono_to_wall_ns = tf_mono_to_wall_offset();
 
 	if (tf_bpf_start(&bpf, o, &kernel, on_ring_record, &m)) {
-		tf_rst_reasons_free();
-		tf_watch_free(&m.watch);
-		return 1;
+		status = 1;
+		goto out;
 	}
 	if (!o->no_existing)
 		tf_bpf_adopt_existing(&bpf);
@@ -216,9 +284,16 @@ int tf_monitor_run(const struct tf_options *o)
 	tf_summary_print_text(stderr, &m.summary);
 
 	tf_bpf_stop(&bpf);
+out:
+	if (m.metrics) {
+		tf_metrics_server_stop(&server);
+		tf_metrics_free(&metrics);
+	}
 	tf_pending_free(&m.pending);
 	tf_watch_free(&m.watch);
 	free(m.samples);
 	tf_rst_reasons_free();
+	if (m.out != stdout && m.out && fclose(m.out))
+		tf_warn("closing the output: %s", strerror(errno));
 	return status;
 }

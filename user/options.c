@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include "listen_addr.h"
 #include "options.h"
 
 enum {
@@ -18,6 +19,8 @@ enum {
 	OPT_WARN_CLOSE_WAIT,
 	OPT_WARN_RETRANS,
 	OPT_WARN_ZERO_WINDOW,
+	OPT_METRICS,
+	OPT_METRICS_TOP,
 };
 
 static const struct option long_options[] = {
@@ -28,6 +31,7 @@ static const struct option long_options[] = {
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "failures", no_argument, NULL, 'x' },
 	{ "json", no_argument, NULL, 'j' },
+	{ "output", required_argument, NULL, 'o' },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
@@ -35,6 +39,8 @@ static const struct option long_options[] = {
 	{ "owner-slots", required_argument, NULL, OPT_OWNER_SLOTS },
 	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
 	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
+	{ "metrics", required_argument, NULL, OPT_METRICS },
+	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "warn-stalled", required_argument, NULL, OPT_WARN_STALLED },
 	{ "warn-close-wait", required_argument, NULL, OPT_WARN_CLOSE_WAIT },
 	{ "warn-retrans", required_argument, NULL, OPT_WARN_RETRANS },
@@ -60,6 +66,7 @@ void tf_options_usage(FILE *out)
 	      "\n"
 	      "Output:\n"
 	      "  -j, --json            one JSON object per line\n"
+	      "  -o, --output FILE     append the output to FILE (created 0600; symlinks refused)\n"
 	      "  -q, --quiet           no per-connection lines, only the summary\n"
 	      "      --duration SECS   stop after SECS seconds (1-31536000)\n"
 	      "\n"
@@ -69,6 +76,11 @@ void tf_options_usage(FILE *out)
 	      "      --warn-retrans SECS      in retransmission backoff for SECS (default 3)\n"
 	      "      --warn-zero-window SECS  the peer's window has been 0 for SECS (default 5)\n"
 	      "      --scan-interval MS       look at open connections every MS ms (0: no warnings; default 1000)\n"
+	      "\n"
+	      "Metrics (Prometheus text format at http://ADDR:PORT/metrics):\n"
+	      "      --metrics [ADDR:]PORT    serve metrics; 127.0.0.1 unless ADDR is given ([::1]:PORT for IPv6)\n"
+	      "      --metrics-top N          series per remote endpoint and per command for the first N seen,\n"
+	      "                               the rest as \"other\" (0-1000, default 0: off)\n"
 	      "\n"
 	      "Tuning:\n"
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
@@ -142,7 +154,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 
 	optind = 1;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":p:c:46xjqvhV", long_options, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":p:c:46xjo:qvhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			if (parse_u32(optarg, 1, 4194304, &v))
@@ -174,6 +186,11 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'o':
+			if (!*optarg)
+				return fail(err, err_len, "invalid --output '': expected a file name");
+			o->output = optarg;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -214,6 +231,21 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 					    flags[which], optarg);
 			break;
 		}
+		case OPT_METRICS: {
+			struct sockaddr_storage ss;
+			socklen_t len;
+
+			if (tf_parse_listen_addr(optarg, &ss, &len))
+				return fail(err, err_len,
+					    "invalid --metrics '%s': expected [ADDR:]PORT (e.g. 9187, 0.0.0.0:9187, [::1]:9187)",
+					    optarg);
+			o->metrics = optarg;
+			break;
+		}
+		case OPT_METRICS_TOP:
+			if (parse_u32(optarg, 0, 1000, &o->metrics_top))
+				return fail(err, err_len, "invalid --metrics-top '%s': expected 0-1000", optarg);
+			break;
 		case OPT_NO_EXISTING:
 			o->no_existing = true;
 			break;

@@ -20,6 +20,9 @@ struct tf_options {
 	uint32_t interval_ms;    /* how often the ring buffer is drained */
 	uint32_t ring_mb;        /* ring buffer size */
 	uint32_t owner_slots;    /* accept() owners in flight */
+	const char *output;      /* append output here instead of stdout */
+	const char *metrics;     /* [ADDR:]PORT to serve /metrics on; NULL: off */
+	uint32_t metrics_top;    /* remote endpoints and processes with their own series */
 	uint32_t scan_interval_ms;            /* look at open connections this often; 0: no warnings */
 	uint32_t warn_after_ms[TF_WARN_COUNT]; /* how long a condition lasts before a warning */
 };
