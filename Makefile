@@ -22,15 +22,16 @@ WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototy
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPFATE_VERSION='"$(VERSION)"' \
 	-Ibpf -Iuser -I$(OUTPUT) -MMD -MP
-LDLIBS := -lbpf -lelf -lz -lm -lpthread
+LDLIBS := -lbpf -lelf -lz -lm -lpthread -lsqlite3 -ljansson
 SERVER_LIBS := -lmicrohttpd
 
 # Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
 PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
 	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
 	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
-	user/listen_addr.c
-BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c
+	user/listen_addr.c user/timeparse.c user/report_input.c user/report_build.c user/report_output.c \
+	user/report_html.c user/explain.c
+BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
 BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)
@@ -42,10 +43,11 @@ TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
 
 # Debian packages needed to build and to run the tests.
-BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config libmicrohttpd-dev
-TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db
+BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config libmicrohttpd-dev \
+	libsqlite3-dev libjansson-dev
+TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium
 
-.PHONY: all help deps test-deps bench-deps run test unit bench clean vmlinux install uninstall
+.PHONY: all help deps test-deps bench-deps run test unit bench fuzz clean vmlinux install uninstall
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -63,6 +65,7 @@ help:
 	@echo "make unit       unit tests only (no root)"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~8 min)"
 	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
+	@echo "make fuzz       libFuzzer+ASan+UBSan over the parsers (FUZZ_SECONDS per target)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "V=1             show the commands"
 
@@ -135,6 +138,25 @@ install: all
 uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/tcpfate $(DESTDIR)$(MAN8DIR)/tcpfate.8 $(DESTDIR)$(UNITDIR)/tcpfate.service
 	rm -rf $(DESTDIR)$(DATADIR)
+
+# libFuzzer with ASan and UBSan over the parsers; FUZZ_SECONDS per target.
+FUZZ_SECONDS ?= 60
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -std=gnu11 -D_GNU_SOURCE \
+	-DTCPFATE_VERSION='"$(VERSION)"' -Ibpf -Iuser
+FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_jsonl $(OUTPUT)/fuzz/fuzz_args
+
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(OUTPUT)
+	$(call msg,FUZZ,$@)
+	$(Q)mkdir -p $(OUTPUT)/fuzz
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(PURE_SRCS) $(LDLIBS) -o $@
+
+fuzz: deps $(FUZZ_TARGETS)
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(OUTPUT)/fuzz/corpus-$$(basename $$t); \
+		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+			$(OUTPUT)/fuzz/corpus-$$(basename $$t) tests/fuzz/seeds 2>&1 | tail -3 || exit 1; \
+	done
 
 vmlinux:
 	$(Q)mkdir -p $(VMLINUX_DIR)

@@ -332,9 +332,17 @@ int main(int argc, char **argv)
 		if (!p99 && seen * 100 >= total * 99)
 			p99 = (double)bucket_value(b) / 1000;
 	}
-	printf("mode=%s connections=%llu failed=%llu seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f\n",
+	/* CPU the load itself spent per connection, kernel included (where a tracer's hooks run). */
+	struct rusage ru;
+	double cpu_us = 0;
+
+	if (!getrusage(RUSAGE_SELF, &ru) && total)
+		cpu_us = ((double)ru.ru_utime.tv_sec + (double)ru.ru_stime.tv_sec) * 1e6 +
+			 (double)ru.ru_utime.tv_usec + (double)ru.ru_stime.tv_usec;
+	printf("mode=%s connections=%llu failed=%llu seconds=%.3f rate=%.0f p50_us=%.1f p99_us=%.1f cpu_us_per_conn=%.2f\n",
 	       cfg.mode == MODE_RR ? "rr" : cfg.mode == MODE_REFUSED ? "refused" : "cac",
-	       (unsigned long long)total, (unsigned long long)failed, secs, (double)total / secs, p50, p99);
+	       (unsigned long long)total, (unsigned long long)failed, secs, (double)total / secs, p50, p99,
+	       total ? cpu_us / (double)total : 0);
 	fflush(stdout);
 	/* Listeners and held connections end with the process. */
 	_exit(failed ? 3 : 0);

@@ -34,7 +34,6 @@ extern unsigned int CONFIG_HZ __kconfig;
 struct conn {
 	__u64 start_ns;
 	__u64 established_ns;
-	__u64 accepted_ns;
 	__u64 peer_fin_ns;
 	__u32 fin_snd_una; /* sequence numbers when the peer's FIN arrived */
 	__u32 fin_snd_nxt;
@@ -79,27 +78,10 @@ struct {
 } stats SEC(".maps");
 
 /*
- * accept() runs in a syscall tracepoint that only reaches the socket through
- * probe reads, so it cannot touch socket storage.  It leaves the owner here,
- * keyed by the socket's address; the next lifecycle event of that socket
- * takes it.  The port pair guards against a reused address.
+ * The keepalive timer callback gets only the timer: the socket is reached by
+ * container_of and probe reads, which cannot touch socket storage, so its
+ * facts go to a map keyed by the socket's address, taken at CLOSE.
  */
-struct accept_owner {
-	__u64 accepted_ns;
-	__u32 pid;
-	__u32 portpair;
-	char comm[TF_COMM_LEN];
-};
-
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(map_flags, BPF_F_NO_COMMON_LRU); /* per-CPU free lists: no global lock per accept */
-	__uint(max_entries, 65536); /* resized by userspace */
-	__type(key, __u64);
-	__type(value, struct accept_owner);
-} accept_owners SEC(".maps");
-
-/* The keepalive timer reaches its socket the same way: same scheme. */
 struct keepalive_facts {
 	__u64 first_probe_ns; /* expiry that sent the first probe of the last episode */
 	__u32 fires;
@@ -200,23 +182,6 @@ static __always_inline void take_current_owner(struct conn *c, __u32 how)
 	c->flags |= how;
 }
 
-/* Claim the owner accept() left for this socket, if any. */
-static __always_inline void take_accept_owner(struct conn *c, const struct tcp_sock *tp)
-{
-	__u64 key = (__u64)tp;
-	struct accept_owner *o = bpf_map_lookup_elem(&accept_owners, &key);
-
-	if (!o)
-		return;
-	if (o->portpair == tp->inet_conn.icsk_inet.sk.__sk_common.skc_portpair || !c->pid) {
-		c->pid = o->pid;
-		c->accepted_ns = o->accepted_ns;
-		__builtin_memcpy(c->comm, o->comm, sizeof(c->comm));
-		c->flags |= TF_F_OWNER_ACCEPT;
-	}
-	bpf_map_delete_elem(&accept_owners, &key);
-}
-
 /* Submit without waking the reader unless the ring just passed the threshold. */
 static __always_inline void submit(void *rec)
 {
@@ -278,7 +243,6 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->cookie = bpf_get_socket_cookie((void *)tp);
 	r->start_ns = c->start_ns;
 	r->established_ns = c->established_ns;
-	r->accepted_ns = c->accepted_ns;
 	r->end_ns = now;
 	r->last_rx_ns = jiffies_to_ns(icsk->icsk_ack.lrcvtime, now, now_j);
 	r->last_tx_ns = jiffies_to_ns(tp->lsndtime, now, now_j);
@@ -367,6 +331,8 @@ static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c
 	r->cookie = bpf_get_socket_cookie((void *)tp);
 	r->end_ns = bpf_ktime_get_ns();
 	r->flags = flags;
+	r->pid = c->pid;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
 	r->sk_err = err;
 	r->rst_tx_state = c->rst_tx_state;
 	r->rst_tx_reason = c->rst_tx_reason;
@@ -379,7 +345,8 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 	struct conn *c;
 	bool starts;
 
-	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN)
+	/* FIN_WAIT2 tells nothing the classifier uses: skip it before any lookup. */
+	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN || new_state == TF_TCP_FIN_WAIT2)
 		return;
 	if (old_state == TF_TCP_LISTEN && new_state == TF_TCP_CLOSE)
 		return; /* a listener going away */
@@ -430,10 +397,13 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 			c->flags |= TF_F_LOCAL_FIN;
 		break;
 	}
-	/* accept() can only have returned the socket once it was ESTABLISHED. */
-	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT) && new_state != TF_TCP_SYN_RECV &&
-	    new_state != TF_TCP_ESTABLISHED)
-		take_accept_owner(c, tp);
+	/*
+	 * An accepted socket is born in softirq, whatever process ran there.
+	 * These moves only happen inside close() or shutdown() by the process
+	 * that holds the socket: its owner.
+	 */
+	if (!c->pid && (new_state == TF_TCP_FIN_WAIT1 || new_state == TF_TCP_LAST_ACK))
+		take_current_owner(c, TF_F_OWNER_CLOSE);
 	/* The tuple is complete from ESTABLISHED on; a failed connect has it at CLOSE. */
 	if (new_state == TF_TCP_ESTABLISHED || !c->sport)
 		capture_tuple(c, tp);
@@ -525,6 +495,9 @@ static __always_inline void on_send_reset(const struct sock *sk, __u32 reason, b
 			return;
 		c->rst_tx_state = c->old_state;
 		c->rst_tx_reason = has_reason ? reason : TF_RST_REASON_NONE;
+		/* Only close() and disconnect send an RST after CLOSE: process context, the owner. */
+		if (!c->pid)
+			take_current_owner(c, TF_F_OWNER_CLOSE);
 		emit_amend(tp, c, flags | TF_F_RST_TX_LATE, sk->sk_err);
 		return;
 	}
@@ -623,49 +596,47 @@ int BPF_PROG(tf_timer_expire, struct timer_list *timer)
 	return 0;
 }
 
-/* accept() returned `fd`: remember which process now owns that socket. */
-static __always_inline int on_accept_exit(long fd)
+/*
+ * The owner of an accepted socket is the process that uses it: the first
+ * sendmsg()/recvmsg() on it runs in that process.  (A syscall tracepoint on
+ * accept() would do it earlier, but enabling any syscall tracepoint sends
+ * every syscall on the host through the slow path: ~2 us per connection.)
+ */
+static __always_inline void on_io(struct sock *sk)
 {
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct accept_owner owner = {};
-	struct file **fds, *file;
-	struct socket *sock;
-	struct sock *sk;
-	unsigned int max_fds;
-	__u64 key;
+	struct tcp_sock *tp;
+	struct conn *c;
 
-	if (fd < 0)
-		return 0;
-	fds = BPF_CORE_READ(task, files, fdt, fd);
-	max_fds = BPF_CORE_READ(task, files, fdt, max_fds);
-	if (!fds || fd >= max_fds)
-		return 0;
-	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
-		return 0;
-	sock = BPF_CORE_READ(file, private_data);
-	sk = BPF_CORE_READ(sock, sk);
-	if (!sk || BPF_CORE_READ(sk, sk_protocol) != IPPROTO_TCP)
-		return 0;
-	owner.accepted_ns = bpf_ktime_get_ns();
-	owner.pid = bpf_get_current_pid_tgid() >> 32;
-	owner.portpair = BPF_CORE_READ(sk, __sk_common.skc_portpair);
-	bpf_get_current_comm(owner.comm, sizeof(owner.comm));
-	key = (__u64)sk;
-	if (bpf_map_update_elem(&accept_owners, &key, &owner, BPF_ANY))
-		stat_inc(TF_STAT_OWNER_MAP_FULL);
+	if (!is_inet_tcp(sk))
+		return;
+	tp = bpf_skc_to_tcp_sock(sk);
+	if (!tp)
+		return;
+	c = conn_lookup(tp);
+	if (!c || c->pid)
+		return;
+	take_current_owner(c, TF_F_OWNER_IO);
+	/*
+	 * A process blocked in recv() when its connection was aborted (a
+	 * keepalive or retransmission timeout) returns just after the CLOSE
+	 * record went out: the owner follows as an amend.
+	 */
+	if (c->closed)
+		emit_amend(tp, c, 0, 0);
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(tf_send_length, struct sock *sk)
+{
+	on_io(sk);
 	return 0;
 }
 
-SEC("tracepoint/syscalls/sys_exit_accept4")
-int tf_accept4_exit(struct trace_event_raw_sys_exit *ctx)
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(tf_recv_length, struct sock *sk)
 {
-	return on_accept_exit(ctx->ret);
-}
-
-SEC("tracepoint/syscalls/sys_exit_accept")
-int tf_accept_exit(struct trace_event_raw_sys_exit *ctx)
-{
-	return on_accept_exit(ctx->ret);
+	on_io(sk);
+	return 0;
 }
 
 /* Sockets that existed before start-up: adopt them with an unknown start. */
@@ -772,8 +743,6 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 
 	s.now_ns = bpf_ktime_get_ns();
 	now_j = bpf_jiffies64();
-	if (c->direction != TF_DIR_OUT && !(c->flags & TF_F_OWNER_ACCEPT))
-		take_accept_owner(c, tp); /* an open accepted connection: name its owner now */
 	s.cookie = bpf_get_socket_cookie(tp);
 	s.copied_seq = tp->copied_seq;
 	s.backoff = icsk->icsk_backoff;

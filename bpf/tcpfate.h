@@ -45,13 +45,14 @@ enum tf_fact {
 	TF_F_LOCAL_FIN = 1u << 5,      /* we closed first (we passed FIN_WAIT1) */
 	TF_F_ESTABLISHED = 1u << 6,    /* the handshake completed */
 	TF_F_RST_REASON = 1u << 7,     /* rst_tx_reason is valid (kernel >= 6.10) */
-	TF_F_OWNER_ACCEPT = 1u << 8,   /* pid/comm came from accept() */
+	TF_F_OWNER_IO = 1u << 8,       /* pid/comm came from the first send/receive on it */
 	TF_F_OWNER_CONNECT = 1u << 9,  /* pid/comm came from connect() */
 	TF_F_OWNER_FD = 1u << 10,      /* pid/comm came from a walk of open descriptors */
 	TF_F_KEEPALIVE_TIMER = 1u << 11, /* the keepalive timer fired on this socket */
 	TF_F_ZERO_WINDOW = 1u << 12,   /* peer advertised a zero window at the end */
 	TF_F_RST_KEEPALIVE = 1u << 13, /* the RST we sent was the keepalive timer giving up */
 	TF_F_RECOVERED = 1u << 14,     /* the move to CLOSE was not seen; reported when destroyed */
+	TF_F_OWNER_CLOSE = 1u << 15,   /* pid/comm came from its close() */
 };
 
 /* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */
@@ -65,7 +66,6 @@ struct tf_record {
 	__u64 cookie;          /* socket cookie: the key, stable for the socket's life */
 	__u64 start_ns;        /* SYN sent (out) / SYN received (in) */
 	__u64 established_ns;
-	__u64 accepted_ns;     /* accept() returned it to the application */
 	__u64 end_ns;          /* move to CLOSE (or the late event, for amends) */
 	__u64 last_rx_ns;      /* last data byte received */
 	__u64 last_tx_ns;      /* last new data byte sent */
@@ -143,7 +143,6 @@ enum tf_stat {
 	TF_STAT_RING_LOST,       /* CLOSE records lost: ring buffer full */
 	TF_STAT_AMEND_LOST,      /* amend records lost: ring buffer full */
 	TF_STAT_UNTRACKED,       /* socket storage could not be created */
-	TF_STAT_OWNER_MAP_FULL,  /* accept() owner could not be recorded */
 	TF_STAT_TIMER_MAP_FULL,  /* keepalive timer facts could not be recorded */
 	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
 	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */

@@ -56,7 +56,6 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 
 	v->duration_ms = (r->flags & TF_F_START_UNKNOWN) ? NAN : span_ms(r->start_ns, r->end_ns);
 	v->connect_ms = (r->flags & TF_F_ESTABLISHED) ? span_ms(r->start_ns, r->established_ns) : NAN;
-	v->accept_wait_ms = span_ms(r->established_ns, r->accepted_ns);
 	v->time_to_fail_ms = v->verdict.label != TF_LABEL_OK && v->verdict.label != TF_LABEL_HANG_UP &&
 					     v->verdict.label != TF_LABEL_RESET
 				     ? span_ms(r->unanswered_ns, r->end_ns)

@@ -23,7 +23,6 @@ struct tf_conn_view {
 	/* Milliseconds; NAN when unknown or not applicable. */
 	double duration_ms;
 	double connect_ms;
-	double accept_wait_ms;
 	double time_to_fail_ms;
 	double rx_idle_ms;
 	double tx_idle_ms;

@@ -3,14 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/mount.h>
-#include <sys/stat.h>
 #include <bpf/btf.h>
 #include "kernel_probe.h"
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
-#define TRACEFS "/sys/kernel/tracing"
-#define DEBUGFS_TRACING "/sys/kernel/debug/tracing"
 
 uint64_t tf_kallsyms_find(FILE *in, const char *name)
 {
@@ -91,24 +87,6 @@ static int tracepoint_args(const struct btf *btf, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
-/* Classic tracepoints need tracefs: mount it where libbpf looks, if it is not there. */
-static bool ensure_tracefs(const char **why)
-{
-	struct stat st;
-
-	if (!stat(DEBUGFS_TRACING "/events", &st) || !stat(TRACEFS "/events", &st))
-		return true;
-	if (mount("nodev", TRACEFS, "tracefs", 0, NULL) && errno != EBUSY) {
-		*why = strerror(errno);
-		return false;
-	}
-	if (stat(TRACEFS "/events/syscalls", &st)) {
-		*why = "no syscall tracepoints (CONFIG_FTRACE_SYSCALLS)";
-		return false;
-	}
-	return true;
-}
-
 void tf_kernel_probe(struct tf_kernel *k)
 {
 	struct btf *btf;
@@ -125,10 +103,11 @@ void tf_kernel_probe(struct tf_kernel *k)
 		k->has_receive_reset = tracepoint_args(btf, "tcp_receive_reset") >= 1;
 		k->has_error_report = tracepoint_args(btf, "inet_sk_error_report") >= 1;
 		k->has_timer_expire = tracepoint_args(btf, "timer_expire_entry") >= 1;
+		k->has_io_tracepoints = tracepoint_args(btf, "sock_send_length") >= 1 &&
+					tracepoint_args(btf, "sock_recv_length") >= 1;
 		btf__free(btf);
 	} else {
 		k->has_btf = false;
 	}
 	k->keepalive_timer_fn = kallsyms_lookup("tcp_keepalive_timer");
-	k->tracefs = ensure_tracefs(&k->tracefs_why);
 }

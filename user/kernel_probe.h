@@ -18,8 +18,7 @@ struct tf_kernel {
 	bool has_error_report;       /* inet_sk_error_report, 5.15+ */
 	bool has_timer_expire;
 	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
-	bool tracefs;                /* syscall tracepoints can be attached */
-	const char *tracefs_why;     /* why not, when !tracefs */
+	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
 };
 
 /* Fills k; never fails (missing things are recorded as missing). */

@@ -66,11 +66,11 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
 			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
 					     : "tcp_keepalive_timer not in /proc/kallsyms");
 	}
-	if (!k->tracefs) {
-		bpf_program__set_autoload(skel->progs.tf_accept4_exit, false);
-		bpf_program__set_autoload(skel->progs.tf_accept_exit, false);
-		tf_warn("syscall tracepoints unavailable (tracefs: %s): accepted connections get their "
-			"owner only when they predate start-up", k->tracefs_why);
+	if (!k->has_io_tracepoints) {
+		bpf_program__set_autoload(skel->progs.tf_send_length, false);
+		bpf_program__set_autoload(skel->progs.tf_recv_length, false);
+		tf_warn("no sock_send_length/sock_recv_length tracepoints: accepted connections get their owner "
+			"only when they close");
 	}
 }
 
@@ -84,9 +84,7 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	skel->rodata->wakeup_bytes = ring_bytes / 4;
 	err = bpf_map__set_max_entries(skel->maps.events, ring_bytes);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.accept_owners, o->owner_slots);
-	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->owner_slots);
+		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
 	if (err)
 		tf_error("cannot size BPF maps: %s", strerror(-err));
 	return err;
@@ -169,8 +167,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		{ skel->progs.tf_receive_reset, "resets we receive", false },
 		{ skel->progs.tf_error_report, "socket errors", false },
 		{ skel->progs.tf_timer_expire, "keepalive probes", false },
-		{ skel->progs.tf_accept4_exit, "owners of accepted connections", false },
-		{ skel->progs.tf_accept_exit, "owners of accepted connections", false },
+		{ skel->progs.tf_send_length, "owners of accepted connections", false },
+		{ skel->progs.tf_recv_length, "owners of accepted connections", false },
 	};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
 		if (attach_one(b, &hooks[i]))

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* tcpfate: what really happened to each TCP connection on this host. */
 #include <stdio.h>
+#include <string.h>
 #include <bpf/libbpf.h>
 #include "log.h"
 #include "monitor.h"
 #include "options.h"
+#include "report.h"
 
 #ifndef TCPFATE_VERSION
 #define TCPFATE_VERSION "0.1.0"
@@ -25,6 +27,10 @@ int main(int argc, char **argv)
 {
 	struct tf_options opts;
 	char err[256];
+
+	/* Subcommands; the live monitor is the default. */
+	if (argc > 1 && !strcmp(argv[1], "report"))
+		return tf_report_main(argc - 1, argv + 1);
 
 	if (tf_options_parse(&opts, argc, argv, err, sizeof(err))) {
 		tf_error("%s", err);

@@ -268,8 +268,6 @@ static void render(struct tf_metrics *m, FILE *f)
 		h->late_facts_lost);
 	counter(f, "tcpfate_connections_untracked_total", "Connections that could not be followed (no socket storage).",
 		h->kernel[TF_STAT_UNTRACKED]);
-	counter(f, "tcpfate_owners_lost_total", "accept() owners that could not be recorded (map full).",
-		h->kernel[TF_STAT_OWNER_MAP_FULL]);
 	counter(f, "tcpfate_hook_runs_skipped_total", "Hook runs the kernel skipped (re-entry on one CPU).",
 		h->hook_runs_skipped);
 	counter(f, "tcpfate_records_dropped_total", "Records the recorder dropped because the disk fell behind.",

@@ -17,6 +17,7 @@
 #include "names.h"
 #include "output.h"
 #include "pending.h"
+#include "recorder.h"
 #include "summary.h"
 #include "monitor.h"
 
@@ -38,6 +39,7 @@ struct monitor {
 	size_t samples_cap;
 	uint64_t last_scan_ms;
 	struct tf_metrics *metrics; /* NULL unless --metrics */
+	struct tf_recorder *recorder; /* NULL unless --record */
 	double ring_fill;           /* before the last drain */
 	FILE *out;
 	bool out_broken; /* the reader went away (EPIPE): stop quietly */
@@ -56,6 +58,8 @@ static void report(const struct tf_record *rec, void *ctx)
 	m->summary.labels[v.verdict.label]++;
 	if (m->metrics)
 		tf_metrics_observe(m->metrics, &v);
+	if (m->recorder)
+		tf_recorder_add(m->recorder, rec, m->mono_to_wall_ns);
 	if (!shown)
 		return;
 	m->summary.shown++;
@@ -187,6 +191,8 @@ static void refresh_health(struct monitor *m, struct tf_bpf *b)
 	h.hook_runs_skipped = tf_bpf_recursion_misses(b);
 	h.tracked_now = m->summary.open_now;
 	h.ring_fill = m->ring_fill;
+	if (m->recorder)
+		h.records_dropped = tf_recorder_dropped(m->recorder);
 	memcpy(h.warnings_total, m->summary.warnings, sizeof(h.warnings_total));
 	memcpy(h.warnings_active, m->watch.active, sizeof(h.warnings_active));
 	tf_metrics_set_health(m->metrics, &h);
@@ -225,6 +231,7 @@ int tf_monitor_run(const struct tf_options *o)
 	struct monitor m = { .opts = o, .out = stdout };
 	uint64_t after_ns[TF_WARN_COUNT];
 	struct tf_metrics_server server = { 0 };
+	struct tf_recorder recorder;
 	struct tf_metrics metrics;
 	struct tf_kernel kernel;
 	struct tf_bpf bpf;
@@ -251,6 +258,16 @@ int tf_monitor_run(const struct tf_options *o)
 	}
 	tf_kernel_probe(&kernel);
 	tf_rst_reasons_load();
+	if (o->record) {
+		char err[512];
+
+		if (tf_recorder_open(&recorder, o->record, o->max_age_s, o->max_size_bytes, err, sizeof(err))) {
+			tf_error("--record: %s", err);
+			status = 1;
+			goto out;
+		}
+		m.recorder = &recorder;
+	}
 	tf_pending_init(&m.pending);
 	for (int k = 0; k < TF_WARN_COUNT; k++)
 		after_ns[k] = (uint64_t)o->warn_after_ms[k] * 1000000;
@@ -278,6 +295,12 @@ int tf_monitor_run(const struct tf_options *o)
 		tf_warn("cannot read the kernel-side counters");
 	m.summary.orphan_amends = m.pending.orphan_amends;
 	m.summary.recursion_misses = tf_bpf_recursion_misses(&bpf);
+	if (m.recorder) {
+		tf_recorder_close(m.recorder); /* writes what is queued */
+		m.summary.records_dropped = recorder.dropped;
+		m.summary.records_written = recorder.written;
+		m.recorder = NULL;
+	}
 	if (o->json && !m.out_broken)
 		tf_summary_print_json(m.out, &m.summary);
 	flush_output(&m);
@@ -285,6 +308,8 @@ int tf_monitor_run(const struct tf_options *o)
 
 	tf_bpf_stop(&bpf);
 out:
+	if (m.recorder)
+		tf_recorder_close(m.recorder);
 	if (m.metrics) {
 		tf_metrics_server_stop(&server);
 		tf_metrics_free(&metrics);

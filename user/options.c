@@ -12,7 +12,7 @@ enum {
 	OPT_DURATION,
 	OPT_INTERVAL,
 	OPT_RING_MB,
-	OPT_OWNER_SLOTS,
+	OPT_KEEPALIVE_SLOTS,
 	OPT_NO_EXISTING,
 	OPT_SCAN_INTERVAL,
 	OPT_WARN_STALLED,
@@ -21,6 +21,9 @@ enum {
 	OPT_WARN_ZERO_WINDOW,
 	OPT_METRICS,
 	OPT_METRICS_TOP,
+	OPT_RECORD,
+	OPT_MAX_AGE,
+	OPT_MAX_SIZE,
 };
 
 static const struct option long_options[] = {
@@ -36,9 +39,12 @@ static const struct option long_options[] = {
 	{ "duration", required_argument, NULL, OPT_DURATION },
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "ring-size", required_argument, NULL, OPT_RING_MB },
-	{ "owner-slots", required_argument, NULL, OPT_OWNER_SLOTS },
+	{ "keepalive-slots", required_argument, NULL, OPT_KEEPALIVE_SLOTS },
 	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
 	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
+	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
+	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "warn-stalled", required_argument, NULL, OPT_WARN_STALLED },
@@ -77,6 +83,11 @@ void tf_options_usage(FILE *out)
 	      "      --warn-zero-window SECS  the peer's window has been 0 for SECS (default 5)\n"
 	      "      --scan-interval MS       look at open connections every MS ms (0: no warnings; default 1000)\n"
 	      "\n"
+	      "Recording (for tcpfate report):\n"
+	      "      --record FILE.db         write every ended connection to an SQLite file (mode 0600)\n"
+	      "      --max-age AGE            delete recorded rows older than AGE (90s, 15m, 12h, 7d)\n"
+	      "      --max-size SIZE          keep the recording under SIZE (64K, 100M, 2G)\n"
+	      "\n"
 	      "Metrics (Prometheus text format at http://ADDR:PORT/metrics):\n"
 	      "      --metrics [ADDR:]PORT    serve metrics; 127.0.0.1 unless ADDR is given ([::1]:PORT for IPv6)\n"
 	      "      --metrics-top N          series per remote endpoint and per command for the first N seen,\n"
@@ -85,7 +96,7 @@ void tf_options_usage(FILE *out)
 	      "Tuning:\n"
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
 	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 4)\n"
-	      "      --owner-slots N   accept() owners in flight (1024-4194304, default 65536)\n"
+	      "      --keepalive-slots N  sockets whose keepalive timer is followed (1024-4194304, default 65536)\n"
 	      "      --no-existing     do not adopt connections open before start-up\n"
 	      "  -v, --verbose         show libbpf's messages (verifier logs)\n"
 	      "  -h, --help            this text\n"
@@ -121,6 +132,40 @@ static int parse_seconds_ms(const char *s, uint32_t min_ms, uint32_t max_ms, uin
 	return 0;
 }
 
+static int64_t with_unit(const char *s, const char *units, const int64_t *factors)
+{
+	unsigned long long v;
+	const char *u;
+	char *end;
+
+	if (!s || !*s || *s == '-' || *s == '+')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno || end == s || v == 0)
+		return -1;
+	if (!*end)
+		return v > (unsigned long long)INT64_MAX ? -1 : (int64_t)v;
+	u = end[1] ? NULL : strchr(units, *end);
+	if (!u || !*end || v > (unsigned long long)(INT64_MAX / factors[u - units]))
+		return -1;
+	return (int64_t)v * factors[u - units];
+}
+
+int64_t tf_parse_duration(const char *s)
+{
+	static const int64_t factors[] = { 1, 60, 3600, 86400 };
+
+	return with_unit(s, "smhd", factors);
+}
+
+int64_t tf_parse_size(const char *s)
+{
+	static const int64_t factors[] = { 1024, 1024 * 1024, 1024 * 1024 * 1024 };
+
+	return with_unit(s, "KMG", factors);
+}
+
 /* Whole decimal number within [min, max]; nothing else on the string. */
 static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 {
@@ -145,7 +190,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	memset(o, 0, sizeof(*o));
 	o->interval_ms = 100;
 	o->ring_mb = 4;
-	o->owner_slots = 65536;
+	o->keepalive_slots = 65536;
 	o->scan_interval_ms = 1000;
 	o->warn_after_ms[TF_WARN_STALLED] = 5000;
 	o->warn_after_ms[TF_WARN_CLOSE_WAIT] = 10000;
@@ -208,9 +253,9 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 				return fail(err, err_len, "invalid --ring-size '%s': expected a power of two, 1-1024 MiB", optarg);
 			o->ring_mb = v;
 			break;
-		case OPT_OWNER_SLOTS:
-			if (parse_u32(optarg, 1024, 4194304, &o->owner_slots))
-				return fail(err, err_len, "invalid --owner-slots '%s': expected 1024-4194304", optarg);
+		case OPT_KEEPALIVE_SLOTS:
+			if (parse_u32(optarg, 1024, 4194304, &o->keepalive_slots))
+				return fail(err, err_len, "invalid --keepalive-slots '%s': expected 1024-4194304", optarg);
 			break;
 		case OPT_SCAN_INTERVAL:
 			if (parse_u32(optarg, 0, 60000, &o->scan_interval_ms) ||
@@ -229,6 +274,27 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			if (parse_seconds_ms(optarg, 100, 86400000, &o->warn_after_ms[kinds[which]]))
 				return fail(err, err_len, "invalid --warn-%s '%s': expected 0.1-86400 seconds",
 					    flags[which], optarg);
+			break;
+		}
+		case OPT_RECORD:
+			if (!*optarg)
+				return fail(err, err_len, "invalid --record '': expected a file name");
+			o->record = optarg;
+			break;
+		case OPT_MAX_AGE: {
+			int64_t secs = tf_parse_duration(optarg);
+
+			if (secs <= 0)
+				return fail(err, err_len, "invalid --max-age '%s': expected a duration like 90s, 15m, 12h, 7d", optarg);
+			o->max_age_s = (uint64_t)secs;
+			break;
+		}
+		case OPT_MAX_SIZE: {
+			int64_t bytes = tf_parse_size(optarg);
+
+			if (bytes < 65536)
+				return fail(err, err_len, "invalid --max-size '%s': expected a size of at least 64K, like 100M or 2G", optarg);
+			o->max_size_bytes = (uint64_t)bytes;
 			break;
 		}
 		case OPT_METRICS: {
@@ -266,5 +332,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	}
 	if (optind < argc)
 		return fail(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
+	if ((o->max_age_s || o->max_size_bytes) && !o->record)
+		return fail(err, err_len, "--max-age and --max-size apply to --record");
 	return 0;
 }

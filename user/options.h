@@ -19,8 +19,11 @@ struct tf_options {
 	uint32_t duration_s;     /* 0: until a signal */
 	uint32_t interval_ms;    /* how often the ring buffer is drained */
 	uint32_t ring_mb;        /* ring buffer size */
-	uint32_t owner_slots;    /* accept() owners in flight */
+	uint32_t keepalive_slots; /* sockets with keepalive facts in flight (LRU) */
 	const char *output;      /* append output here instead of stdout */
+	const char *record;      /* SQLite recording; NULL: off */
+	uint64_t max_age_s;      /* recording retention by age; 0: keep */
+	uint64_t max_size_bytes; /* recording retention by size; 0: no limit */
 	const char *metrics;     /* [ADDR:]PORT to serve /metrics on; NULL: off */
 	uint32_t metrics_top;    /* remote endpoints and processes with their own series */
 	uint32_t scan_interval_ms;            /* look at open connections this often; 0: no warnings */
@@ -33,5 +36,9 @@ struct tf_options {
  */
 int tf_options_parse(struct tf_options *opts, int argc, char **argv, char *err, size_t err_len);
 void tf_options_usage(FILE *out);
+/* "90", "90s", "15m", "12h", "7d" -> seconds; -1 when it is none of those (or 0). */
+int64_t tf_parse_duration(const char *s);
+/* "500000", "64K", "100M", "2G" -> bytes; -1 when it is none of those (or 0). */
+int64_t tf_parse_size(const char *s);
 
 #endif

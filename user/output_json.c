@@ -66,7 +66,6 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_uint(&w, "srtt_us", r->srtt_us);
 	jw_string(&w, "last_state", tf_state_name(r->old_state));
 	jw_uint(&w, "cookie", r->cookie);
-	ms_if_known(&w, "accept_wait_ms", v->accept_wait_ms);
 	ms_if_known(&w, "time_to_fail_ms", v->time_to_fail_ms);
 	ms_if_known(&w, "rx_idle_ms", v->rx_idle_ms);
 	ms_if_known(&w, "tx_idle_ms", v->tx_idle_ms);

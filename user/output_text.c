@@ -96,8 +96,6 @@ static void details(struct strbuf *sb, const struct tf_conn_view *v)
 		detail_u64(sb, "srtt", r->srtt_us, "us");
 	if (!isnan(v->rx_idle_ms))
 		detail_ms(sb, "rx_idle", v->rx_idle_ms);
-	if (!isnan(v->accept_wait_ms) && v->accept_wait_ms >= 1)
-		detail_ms(sb, "accept_wait", v->accept_wait_ms);
 	if (r->flags & TF_F_START_UNKNOWN)
 		sb_str(sb, " start=unknown");
 	if (r->flags & TF_F_RECOVERED)

@@ -60,6 +60,11 @@ void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend)
 	}
 	if (amend->sk_err && !rec->sk_err)
 		rec->sk_err = amend->sk_err;
+	/* The late RST of close() also names the owner of an accepted socket that never did I/O. */
+	if (amend->pid && !rec->pid) {
+		rec->pid = amend->pid;
+		memcpy(rec->comm, amend->comm, sizeof(rec->comm));
+	}
 }
 
 bool tf_pending_amend(struct tf_pending *p, const struct tf_record *amend)

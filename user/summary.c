@@ -16,12 +16,14 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 	fputc('\n', out);
 	fprintf(out,
 		"tcpfate: events lost %" PRIu64 " (ring buffer full), late facts lost %" PRIu64
-		", connections untracked %" PRIu64 " (socket storage), owners lost %" PRIu64
-		" (accept map full), keepalive facts lost %" PRIu64 ", hook runs skipped %" PRIu64
+		", connections untracked %" PRIu64 " (socket storage), keepalive facts lost %" PRIu64 ", hook runs skipped %" PRIu64
 		" (closes recovered %" PRIu64 ")\n",
 		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
-		s->kernel[TF_STAT_UNTRACKED], s->kernel[TF_STAT_OWNER_MAP_FULL],
+		s->kernel[TF_STAT_UNTRACKED],
 		s->kernel[TF_STAT_TIMER_MAP_FULL], s->recursion_misses, s->kernel[TF_STAT_RECOVERED]);
+	if (s->records_written || s->records_dropped)
+		fprintf(out, "tcpfate: recorded %" PRIu64 ", recording dropped %" PRIu64 "\n", s->records_written,
+			s->records_dropped);
 }
 
 void tf_summary_print_json(FILE *out, const struct tf_summary *s)
@@ -48,11 +50,12 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	jw_uint(&w, "events_lost", s->kernel[TF_STAT_RING_LOST]);
 	jw_uint(&w, "late_facts_lost", s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends);
 	jw_uint(&w, "untracked", s->kernel[TF_STAT_UNTRACKED]);
-	jw_uint(&w, "owners_lost", s->kernel[TF_STAT_OWNER_MAP_FULL]);
 	jw_uint(&w, "keepalive_facts_lost", s->kernel[TF_STAT_TIMER_MAP_FULL]);
 	jw_uint(&w, "rst_without_socket", s->kernel[TF_STAT_RST_NO_SOCKET]);
 	jw_uint(&w, "hook_runs_skipped", s->recursion_misses);
 	jw_uint(&w, "closes_recovered", s->kernel[TF_STAT_RECOVERED]);
+	jw_uint(&w, "records_written", s->records_written);
+	jw_uint(&w, "records_dropped", s->records_dropped);
 	jw_object_end(&w);
 	sb_char(&sb, '\n');
 	sb_flush_to(&sb, out);

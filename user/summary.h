@@ -17,6 +17,8 @@ struct tf_summary {
 	uint64_t recursion_misses;        /* hook runs the kernel skipped (re-entry on one CPU) */
 	uint64_t warnings[TF_WARN_COUNT]; /* warning episodes reported, per kind */
 	uint64_t open_now;                /* connections tracked at the last scan */
+	uint64_t records_written;         /* --record */
+	uint64_t records_dropped;
 	uint64_t held_back_failed;        /* records printed without waiting for late facts (no memory) */
 };
 

@@ -1,0 +1,159 @@
+#!/usr/bin/env bash
+# Post-incident reports: real failures recorded to SQLite (and as JSON lines),
+# reported as text, JSON and HTML (rendered in headless Chromium), the same
+# from both inputs; a kill -9 of the recorder; retention; and every kind of
+# bad input answered with one clear line.
+set -u
+. "$(dirname "$0")/../lib.sh"
+trap cleanup EXIT
+
+CHURN=$ROOT/build/bench/churn
+DB=$WORK/incident.db
+LIVE=$WORK/live.json
+
+ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+for ns in "$NS_A" "$NS_B"; do
+	ns_sysctl "$ns" net.ipv4.tcp_syn_retries 1
+	ns_sysctl "$ns" net.ipv4.tcp_syn_linear_timeouts 0
+done
+
+fail_n() { # NAME COUNT SERVER_MODE|none PORT [NFT-RULE]
+	local name=$1 count=$2 smode=$3 port=$4 rule=${5:-}
+	[ -n "$rule" ] && nft_rule "$NS_B" "$rule"
+	for i in $(seq 1 "$count"); do
+		if [ "$smode" != none ]; then
+			drive "$name$i-srv" "$NS_B" server $B4 $((port + i)) "$smode"
+			wait_line "$name$i-srv" listening
+		fi
+		drive "$name$i-cli" "$NS_A" client $B4 $((port + i)) request
+	done
+	for i in $(seq 1 "$count"); do wait_line "$name$i-cli" '^done' 15; done
+}
+
+# --- record real failures --------------------------------------------------------
+start_tcpfate "$LIVE" --record "$DB" || exit 0
+fail_n refused 3 none 24000
+fail_n hangup 2 no-reply 24100
+fail_n reset 2 linger0 24200
+fail_n syn 1 none 24300 "tcp dport 24301 drop"
+# While it is still recording, a report can be made from the same file.
+"$TCPFATE" report "$DB" --format json >"$WORK/during.json" 2>"$WORK/during.err"
+check "report while tcpfate is still recording" "$?" 0
+sleep 0.5
+stop_tcpfate
+check "recording file is mode 0600" "$(stat -c %a "$DB")" 600
+
+report_json() { "$TCPFATE" report "$@" --format json; }
+labels_of() { jq -c '.labels' <<<"$1"; }
+to_b=$(report_json "$DB" --remote $B4)
+check "report: refused (clients)" "$(jq -r '.labels.refused' <<<"$to_b")" 3
+check "report: hang-ups (clients)" "$(jq -r '.labels["hang-up"]' <<<"$to_b")" 2
+check "report: resets (clients)" "$(jq -r '.labels.reset' <<<"$to_b")" 2
+check "report: SYN timeouts" "$(jq -r '.labels["syn-timeout"]' <<<"$to_b")" 1
+from_a=$(report_json "$DB" --remote $A4)
+check "report: the servers' side (hang-ups they caused)" "$(jq -r '.labels["hang-up"]' <<<"$from_a")" 2
+check "report: the servers' side (resets they sent)" "$(jq -r '.labels.reset' <<<"$from_a")" 2
+check "report: a cause is explained" \
+	"$(jq -r '[.causes[] | select(.label == "syn-timeout") | .explanation | length > 40][0]' <<<"$to_b")" true
+check "report: top remote endpoints" "$(jq -r '.top_remotes | length > 0' <<<"$to_b")" true
+check "report: --label filter" "$(report_json "$DB" --remote $B4 --label refused | jq -r .connections)" 3
+check "report: --pid filter" "$(report_json "$DB" -p "$(field refused1-cli pid)" | jq -r .connections)" 1
+check "report: --remote with a port" "$(report_json "$DB" --remote "$B4:24301" | jq -r .connections)" 1
+check "report: --since in the future finds nothing" "$(report_json "$DB" --since "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)" | jq -r .connections)" 0
+check "report: --since -1h finds them" "$(report_json "$DB" --since -1h --remote $B4 | jq -r .connections)" 8
+check "JSON lines and SQLite give the same report" \
+	"$(labels_of "$(report_json "$LIVE" --remote $B4)") $(jq -c .top_remotes <<<"$(report_json "$LIVE" --remote $B4)")" \
+	"$(labels_of "$to_b") $(jq -c .top_remotes <<<"$to_b")"
+"$TCPFATE" report "$DB" >"$WORK/report.txt"
+grep -q '^What happened' "$WORK/report.txt" && grep -q 'refused' "$WORK/report.txt" && ok "text report" ||
+	not_ok "text report: $(head -3 "$WORK/report.txt")"
+# Logs shipped from many hosts: the host field tells them apart.
+jq -c 'select(.event == "close") | .host = "web-1"' "$LIVE" >"$WORK/fleet.jsonl"
+jq -c 'select(.event == "close") | .host = "web-2"' "$LIVE" >>"$WORK/fleet.jsonl"
+check "JSON lines from two hosts" "$(report_json "$WORK/fleet.jsonl" | jq -r .hosts)" 2
+
+# --- HTML, rendered in a real browser ---------------------------------------------------
+"$TCPFATE" report "$DB" --format html -o "$WORK/report.html"
+check "html: written" "$?" 0
+CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
+if [ -z "$CHROMIUM" ]; then
+	not_ok "html: chromium is installed (make test-deps)"
+else
+	chrome() {
+		timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+			--disable-background-networking --disable-component-update --disable-sync \
+			--user-data-dir="$WORK/chrome" --enable-logging=stderr --v=0 "$@" "file://$WORK/report.html"
+	}
+	chrome --dump-dom >"$WORK/dom.html" 2>"$WORK/chrome.err"
+	for id in timeline remotes processes causes explanations totals connect; do
+		grep -q "id=\"$id\"" "$WORK/dom.html" && ok "html in chromium: #$id present" ||
+			not_ok "html in chromium: #$id missing"
+	done
+	check "html in chromium: the timeline has bars" "$(grep -c 'class="bar"' "$WORK/dom.html" | awk '{ print ($1 > 0) }')" 1
+	check "html in chromium: no console errors" "$(grep -ciE 'CONSOLE|Uncaught|ERR_FILE' "$WORK/chrome.err")" 0
+	chrome --screenshot="$WORK/report.png" --window-size=1200,2400 >/dev/null 2>&1
+	[ -s "$WORK/report.png" ] && ok "html: screenshot taken (kept out of the repo)" || not_ok "html: screenshot"
+	[ -n "${REPORT_SCREENSHOT:-}" ] && cp "$WORK/report.png" "$REPORT_SCREENSHOT"
+fi
+
+# --- kill -9 mid-run: the file opens and holds every record older than a second -------
+CRASH_DB=$WORK/crash.db
+CRASH_LIVE=$WORK/crash.json
+start_tcpfate "$CRASH_LIVE" --record "$CRASH_DB" || exit 0
+ip netns exec "$NS_A" "$CHURN" --mode cac --duration 4 --workers 1 --addr 127.0.0.1 --port 25000 >/dev/null &
+CHURN_PID=$!
+sleep 3
+kill -9 "$TCPFATE_PID"
+killed_at=$(date +%s.%N)
+wait "$CHURN_PID" 2>/dev/null
+wait "$TCPFATE_PID" 2>/dev/null
+jq -r --argjson t "$killed_at" 'select(.event == "close") | select((.ts | sub("\\.[0-9]+Z$"; "Z") | fromdateiso8601) < ($t - 1.5)) | .cookie' \
+	"$CRASH_LIVE" | sort -u >"$WORK/printed"
+sqlite3 "$CRASH_DB" 'SELECT cookie FROM connections' 2>"$WORK/sqlite.err" | sort -u >"$WORK/stored"
+check_cmp "kill -9: records printed more than a second before" "$(wc -l <"$WORK/printed")" -gt 1000
+check "kill -9: all of them are in the recording" "$(comm -23 "$WORK/printed" "$WORK/stored" | wc -l)" 0
+"$TCPFATE" report "$CRASH_DB" >/dev/null 2>"$WORK/crash-report.err"
+check "kill -9: the recording can be reported on" "$?" 0
+
+# --- retention -------------------------------------------------------------------------
+sqlite3 "$DB" "UPDATE connections SET ts_end = ts_end - 7200 WHERE id % 2 = 0"
+old=$(sqlite3 "$DB" "SELECT count(*) FROM connections WHERE ts_end < strftime('%s','now') - 3600")
+check_cmp "retention: old rows to delete" "$old" -gt 0
+start_tcpfate "$WORK/ret.json" --record "$DB" --max-age 1h || exit 0
+sleep 1.5
+stop_tcpfate
+check "--max-age 1h deletes rows older than an hour" \
+	"$(sqlite3 "$DB" "SELECT count(*) FROM connections WHERE ts_end < strftime('%s','now') - 3600")" 0
+check_cmp "--max-age keeps the recent rows" "$(sqlite3 "$DB" "SELECT count(*) FROM connections")" -gt 0
+
+# --- bad input: one clear line, non-zero, never a crash ------------------------------------
+bad() { # DESC WANT_STATUS ARGS...
+	local desc=$1 want=$2
+	shift 2
+	"$TCPFATE" report "$@" >"$WORK/bad.out" 2>"$WORK/bad.err"
+	local status=$?
+	check "bad input, $desc: exit status" "$status" "$want"
+	check "bad input, $desc: one line on stderr" "$(wc -l <"$WORK/bad.err")" 1
+	grep -q '^tcpfate: error: ' "$WORK/bad.err" && ok "bad input, $desc: says what" ||
+		not_ok "bad input, $desc: $(head -c 200 "$WORK/bad.err")"
+}
+bad "missing file" 1 "$WORK/nope.db"
+head -c 4096 /dev/urandom >"$WORK/random.bin"
+bad "random bytes" 1 "$WORK/random.bin"
+head -c 3000 "$DB" >"$WORK/truncated.db"
+bad "truncated recording" 1 "$WORK/truncated.db"
+cp "$DB" "$WORK/newer.db"
+sqlite3 "$WORK/newer.db" "PRAGMA user_version = 99"
+bad "recording from a newer tcpfate" 1 "$WORK/newer.db"
+sqlite3 "$WORK/other.db" "CREATE TABLE t (x); PRAGMA user_version = 1"
+bad "an SQLite file that is not a recording" 1 "$WORK/other.db"
+{ head -2 "$LIVE"; echo '{"event":"close","ts":"yesterday","label":"ok"}'; } >"$WORK/badts.jsonl"
+bad "JSON line with a bad time" 1 "$WORK/badts.jsonl"
+{ head -2 "$LIVE"; echo '{"event":"close","ts":"2026-11-22T14:02:03Z","label":"ok"'; } >"$WORK/cut.jsonl"
+bad "truncated JSON line" 1 "$WORK/cut.jsonl"
+{ printf '{"event":"close","x":"'; head -c 2000000 /dev/zero | tr '\0' 'a'; echo '"}'; } >"$WORK/huge.jsonl"
+bad "a 2 MB line" 1 "$WORK/huge.jsonl"
+bad "malformed --since" 2 "$DB" --since "last tuesday"
+bad "--since after --until" 2 "$DB" --since 2026-11-22T10:00:00Z --until 2026-11-22T09:00:00Z
+bad "unknown --format" 2 "$DB" --format pdf
+bad "unknown --label" 2 "$DB" --label broken
