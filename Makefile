@@ -154,8 +154,12 @@ fuzz: deps $(FUZZ_TARGETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
 		mkdir -p $(OUTPUT)/fuzz/corpus-$$(basename $$t); \
 		echo "fuzz: $$t for $(FUZZ_SECONDS)s"; \
-		$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
-			$(OUTPUT)/fuzz/corpus-$$(basename $$t) tests/fuzz/seeds 2>&1 | tail -3 || exit 1; \
+		if ! $$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 -print_final_stats=1 \
+			-artifact_prefix=$(OUTPUT)/fuzz/ $(OUTPUT)/fuzz/corpus-$$(basename $$t) tests/fuzz/seeds \
+			>$(OUTPUT)/fuzz/$$(basename $$t).log 2>&1; then \
+			tail -30 $(OUTPUT)/fuzz/$$(basename $$t).log; echo "fuzz: $$t found a crash"; exit 1; \
+		fi; \
+		grep -E 'stat::(number_of_executed_units|new_units_added)' $(OUTPUT)/fuzz/$$(basename $$t).log; \
 	done
 
 vmlinux:

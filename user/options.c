@@ -197,7 +197,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	o->warn_after_ms[TF_WARN_RETRANSMITTING] = 3000;
 	o->warn_after_ms[TF_WARN_ZERO_WINDOW] = 5000;
 
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets the rest of a bundle like -xj from a previous parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:c:46xjo:qvhV", long_options, NULL)) != -1) {
 		switch (c) {

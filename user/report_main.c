@@ -106,7 +106,7 @@ int tf_report_main(int argc, char **argv)
 	long v;
 
 	tf_report_filter_init(&filter);
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets the rest of a bundle like -xj from a previous parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":p:c:o:h", options, NULL)) != -1) {
 		switch (c) {
