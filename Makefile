@@ -2,7 +2,17 @@
 .DELETE_ON_ERROR:
 .DEFAULT_GOAL := all
 
+# SANITIZE=1: userspace built with ASan and UBSan (objects in build/san); tools stay plain.
+ifeq ($(SANITIZE),1)
+OUTPUT := build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+VARIANT := sanitize
+else
 OUTPUT := build
+SAN_FLAGS :=
+VARIANT := plain
+endif
+TOOLS := build
 CLANG ?= clang
 BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
 CC ?= cc
@@ -20,10 +30,10 @@ endif
 
 WARNINGS := -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPFATE_VERSION='"$(VERSION)"' \
+ALL_CFLAGS := $(CFLAGS) $(SAN_FLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPFATE_VERSION='"$(VERSION)"' \
 	-Ibpf -Iuser -I$(OUTPUT) -MMD -MP
 LDLIBS := -lbpf -lelf -lz -lm -lpthread -lsqlite3 -ljansson
-SERVER_LIBS := -lmicrohttpd
+SERVER_LIBS := -lmicrohttpd -lcap
 
 # Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
 PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
@@ -31,7 +41,7 @@ PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c u
 	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
 	user/listen_addr.c user/timeparse.c user/report_input.c user/report_build.c user/report_output.c \
 	user/report_html.c user/explain.c
-BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c
+BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c user/privileges.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
 BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)
@@ -40,14 +50,14 @@ MAIN_OBJ := $(OUTPUT)/main.o
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
 TOOL_SRCS := $(wildcard tests/tools/*.c)
-TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(OUTPUT)/tests/%)
+TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(TOOLS)/tests/%)
 
 # Debian packages needed to build and to run the tests.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config libmicrohttpd-dev \
-	libsqlite3-dev libjansson-dev
+	libsqlite3-dev libjansson-dev libcap-dev
 TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium
 
-.PHONY: all help deps test-deps bench-deps run test unit bench fuzz clean vmlinux install uninstall
+.PHONY: all help deps test-deps bench-deps run test unit bench fuzz soak clean vmlinux install uninstall FORCE
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -65,6 +75,8 @@ help:
 	@echo "make unit       unit tests only (no root)"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~8 min)"
 	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
+	@echo "make soak       minutes of churn with 100k open connections (SOAK_SECONDS, SOAK_OPEN)"
+	@echo "make test SANITIZE=1   the whole suite against an ASan+UBSan build"
 	@echo "make fuzz       libFuzzer+ASan+UBSan over the parsers (FUZZ_SECONDS per target)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
 	@echo "V=1             show the commands"
@@ -94,37 +106,47 @@ $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
-tcpfate: $(PURE_OBJS) $(BPF_OBJS) $(MAIN_OBJ)
+# ./tcpfate is relinked when the build variant (plain or sanitized) changes.
+build/.variant: FORCE
+	@mkdir -p build; [ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo $(VARIANT) > $@
+
+tcpfate: $(PURE_OBJS) $(BPF_OBJS) $(MAIN_OBJ) build/.variant
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) $(SERVER_LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.o,$^) $(LDLIBS) $(SERVER_LIBS) -o $@
 
 $(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDLIBS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
 
-$(OUTPUT)/bench/churn: bench/churn.c | $(OUTPUT)
+$(TOOLS)/bench/churn: bench/churn.c
 	$(call msg,CC,$@)
-	$(Q)mkdir -p $(OUTPUT)/bench
+	$(Q)mkdir -p $(TOOLS)/bench
 	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -MMD -MP $< -lpthread -o $@
 
-$(OUTPUT)/tests/%: tests/tools/%.c | $(OUTPUT)/tests
+$(TOOLS)/tests/%: tests/tools/%.c
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) $< -o $@
+	$(Q)mkdir -p $(TOOLS)/tests
+	$(Q)$(CC) $(CFLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -Ibpf -Iuser -MMD -MP $< -o $@
 
 run: deps all
 	./tcpfate $(ARGS)
 
 unit: $(UNIT_BINS)
-	$(Q)./tests/run.sh --unit
+	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests ./tests/run.sh --unit
 
-test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(OUTPUT)/bench/churn
-	$(Q)./tests/run.sh
+# With SANITIZE=1 every sanitizer report (tcpfate, unit tests) counts as a failed test.
+test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
+	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests SANITIZE=$(SANITIZE) ./tests/run.sh
+
+# Minutes of churn with many open connections: exact counts, no loss, flat memory.
+soak: test-deps all $(TOOL_BINS) $(TOOLS)/bench/churn
+	$(Q)./tests/soak.sh
 
 # Side-by-side overhead against no tracer, tcplife and tcpstates (about 8 minutes).
 bench-deps: deps
 	$(Q)./tests/install-deps.sh libbpf-tools
 
-bench: bench-deps all $(OUTPUT)/bench/churn
+bench: bench-deps all $(TOOLS)/bench/churn
 	$(Q)./bench/run.sh
 
 install: all

@@ -151,3 +151,19 @@ stop_tcpfate() {
 	kill -INT "$TCPFATE_PID" 2>/dev/null
 	wait "$TCPFATE_PID" 2>/dev/null
 }
+
+# make_failures NAME COUNT SERVER_MODE|none PORT [NFT-RULE]: COUNT client requests from
+# namespace A to B, each to its own port (PORT+i), against a tcpdrive server in
+# SERVER_MODE (or none listening); an optional nft rule in B first.
+make_failures() {
+	local name=$1 count=$2 smode=$3 port=$4 rule=${5:-}
+	[ -n "$rule" ] && nft_rule "$NS_B" "$rule"
+	for i in $(seq 1 "$count"); do
+		if [ "$smode" != none ]; then
+			drive "$name$i-srv" "$NS_B" server $B4 $((port + i)) "$smode"
+			wait_line "$name$i-srv" listening
+		fi
+		drive "$name$i-cli" "$NS_A" client $B4 $((port + i)) request
+	done
+	for i in $(seq 1 "$count"); do wait_line "$name$i-cli" '^done' 15; done
+}

@@ -10,6 +10,13 @@ failed=0
 skipped=0
 LOG_DIR=build/test-logs
 mkdir -p "$LOG_DIR"
+BIN_DIR=${TEST_BIN_DIR:-build/tests}
+# Sanitized builds write their reports here; each one is a failure.
+if [ "${SANITIZE:-}" = 1 ]; then
+	SAN_DIR=$(mktemp -d /tmp/tcpfate-san.XXXXXX)
+	export ASAN_OPTIONS="log_path=$SAN_DIR/asan:detect_leaks=1:halt_on_error=1"
+	export UBSAN_OPTIONS="log_path=$SAN_DIR/ubsan:print_stacktrace=1:halt_on_error=1"
+fi
 
 tally() { # NAME COMMAND...
 	local name=$1 log rc
@@ -32,7 +39,7 @@ tally() { # NAME COMMAND...
 	failed=$((failed + f))
 }
 
-for t in build/tests/test_*; do
+for t in "$BIN_DIR"/test_*; do
 	[ -x "$t" ] || continue
 	tally "unit/$(basename "$t")" "$t"
 done
@@ -46,6 +53,16 @@ if [ "${1:-}" != "--unit" ]; then
 			tally "scenario/$(basename "$s" .sh)" bash "$s"
 		done
 	fi
+fi
+
+if [ -n "${SAN_DIR:-}" ]; then
+	echo "# sanitizer reports"
+	for r in "$SAN_DIR"/*; do
+		[ -e "$r" ] || continue
+		echo "not ok - sanitizer report $(basename "$r"): $(grep -m1 -E 'ERROR|runtime error' "$r")"
+		failed=$((failed + 1))
+	done
+	rm -rf "$SAN_DIR"
 fi
 
 if [ "$skipped" -gt 0 ]; then

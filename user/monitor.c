@@ -17,11 +17,21 @@
 #include "names.h"
 #include "output.h"
 #include "pending.h"
+#include "privileges.h"
 #include "recorder.h"
 #include "summary.h"
 #include "monitor.h"
 
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reopen_requested;
+struct monitor;
+static void reopen_files(struct monitor *m);
+
+static void on_hup_signal(int sig)
+{
+	(void)sig;
+	reopen_requested = 1;
+}
 
 static void on_stop_signal(int sig)
 {
@@ -41,6 +51,7 @@ struct monitor {
 	struct tf_metrics *metrics; /* NULL unless --metrics */
 	struct tf_recorder *recorder; /* NULL unless --record */
 	double ring_fill;           /* before the last drain */
+	time_t last_output_warning;
 	FILE *out;
 	bool out_broken; /* the reader went away (EPIPE): stop quietly */
 };
@@ -63,6 +74,7 @@ static void report(const struct tf_record *rec, void *ctx)
 	if (!shown)
 		return;
 	m->summary.shown++;
+	m->summary.shown_labels[v.verdict.label]++;
 	if (m->opts->quiet || m->out_broken)
 		return;
 	if (m->opts->json)
@@ -138,6 +150,8 @@ static void install_signals(void)
 	sa.sa_handler = on_stop_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sa.sa_handler = on_hup_signal;
+	sigaction(SIGHUP, &sa, NULL);
 	/* A closed pipe shows up as EPIPE from fflush; we stop then, cleanly. */
 	signal(SIGPIPE, SIG_IGN);
 }
@@ -151,7 +165,14 @@ static void flush_output(struct monitor *m)
 			m->out_broken = true;
 			stop_requested = 1;
 		} else {
-			tf_warn("cannot write output: %s", strerror(errno));
+			/* A full disk: counted, said once a minute, and monitoring goes on. */
+			time_t now = time(NULL);
+
+			if (now - m->last_output_warning >= 60) {
+				tf_warn("cannot write output: %s (lines are lost until it can)", strerror(errno));
+				m->last_output_warning = now;
+			}
+			m->summary.output_errors++;
 			clearerr(m->out);
 		}
 	}
@@ -204,6 +225,8 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 	int err;
 
 	while (!stop_requested) {
+		if (reopen_requested)
+			reopen_files(m);
 		err = ring_buffer__poll(b->rb, (int)m->opts->interval_ms);
 		if (err < 0 && err != -EINTR) {
 			tf_error("reading the ring buffer failed: %s", strerror(-err));
@@ -226,6 +249,69 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 	return 0;
 }
 
+/* The file sinks of --record and --metrics: opened once privileges are dropped. */
+static int start_sinks(struct monitor *m, struct tf_recorder *recorder, struct tf_metrics *metrics,
+		       struct tf_metrics_server *server)
+{
+	const struct tf_options *o = m->opts;
+	char err[512];
+
+	if (o->record) {
+		if (tf_recorder_open(recorder, o->record, o->max_age_s, o->max_size_bytes, err, sizeof(err))) {
+			tf_error("--record: %s", err);
+			return -1;
+		}
+		m->recorder = recorder;
+	}
+	if (o->metrics) {
+		if (tf_metrics_init(metrics, o->metrics_top, TCPFATE_VERSION)) {
+			tf_error("out of memory for metrics");
+			return -1;
+		}
+		if (tf_metrics_server_start(server, metrics, o->metrics, err, sizeof(err))) {
+			tf_error("%s", err);
+			tf_metrics_free(metrics);
+			return -1;
+		}
+		m->metrics = metrics;
+	}
+	return 0;
+}
+
+/* SIGHUP: log rotation moved our files away; open them again under their names. */
+static void reopen_files(struct monitor *m)
+{
+	const struct tf_options *o = m->opts;
+	char err[512];
+
+	reopen_requested = 0;
+	if (o->output) {
+		FILE *f = open_output(o->output);
+
+		if (f) {
+			flush_output(m);
+			fclose(m->out);
+			m->out = f;
+			m->out_broken = false;
+		} /* else: keep writing to the old file; open_output said why */
+	}
+	if (m->recorder) {
+		uint64_t dropped = m->recorder->dropped, written = m->recorder->written;
+
+		tf_recorder_close(m->recorder);
+		if (tf_recorder_open(m->recorder, o->record, o->max_age_s, o->max_size_bytes, err, sizeof(err))) {
+			tf_warn("--record: cannot reopen: %s; recording stops", err);
+			m->recorder = NULL;
+		} else {
+			m->recorder->dropped = dropped;
+			m->recorder->written = written;
+		}
+		m->summary.records_dropped = dropped;
+		m->summary.records_written = written;
+	}
+	tf_info("reopened output files (SIGHUP)");
+}
+
 int tf_monitor_run(const struct tf_options *o)
 {
 	struct monitor m = { .opts = o, .out = stdout };
@@ -235,39 +321,15 @@ int tf_monitor_run(const struct tf_options *o)
 	struct tf_metrics metrics;
 	struct tf_kernel kernel;
 	struct tf_bpf bpf;
+	char err[256];
 	int status = 0;
+	bool loaded = false;
 
 	install_signals();
 	if (o->output && !(m.out = open_output(o->output)))
 		return 1;
-	if (o->metrics) {
-		char err[256];
-
-		if (tf_metrics_init(&metrics, o->metrics_top, TCPFATE_VERSION)) {
-			tf_error("out of memory for metrics");
-			status = 1;
-			goto out;
-		}
-		if (tf_metrics_server_start(&server, &metrics, o->metrics, err, sizeof(err))) {
-			tf_error("%s", err);
-			tf_metrics_free(&metrics);
-			status = 1;
-			goto out;
-		}
-		m.metrics = &metrics;
-	}
 	tf_kernel_probe(&kernel);
 	tf_rst_reasons_load();
-	if (o->record) {
-		char err[512];
-
-		if (tf_recorder_open(&recorder, o->record, o->max_age_s, o->max_size_bytes, err, sizeof(err))) {
-			tf_error("--record: %s", err);
-			status = 1;
-			goto out;
-		}
-		m.recorder = &recorder;
-	}
 	tf_pending_init(&m.pending);
 	for (int k = 0; k < TF_WARN_COUNT; k++)
 		after_ns[k] = (uint64_t)o->warn_after_ms[k] * 1000000;
@@ -278,8 +340,19 @@ int tf_monitor_run(const struct tf_options *o)
 		status = 1;
 		goto out;
 	}
+	loaded = true;
 	if (!o->no_existing)
 		tf_bpf_adopt_existing(&bpf);
+	/* Attached: from here on no capability is needed. */
+	if (tf_drop_privileges(o->user, err, sizeof(err))) {
+		tf_error("%s", err);
+		status = 1;
+		goto out;
+	}
+	if (start_sinks(&m, &recorder, &metrics, &server)) {
+		status = 1;
+		goto out;
+	}
 	if (!o->json && !o->quiet)
 		tf_text_header(m.out);
 	flush_output(&m);
@@ -293,6 +366,8 @@ int tf_monitor_run(const struct tf_options *o)
 	tf_pending_drain(&m.pending, report, &m);
 	if (tf_bpf_read_stats(&bpf, m.summary.kernel))
 		tf_warn("cannot read the kernel-side counters");
+	if (o->scan_interval_ms) /* connections still open, for the accounting */
+		tf_bpf_scan(&bpf, &m.samples, &m.samples_cap, &m.summary.open_now);
 	m.summary.orphan_amends = m.pending.orphan_amends;
 	m.summary.recursion_misses = tf_bpf_recursion_misses(&bpf);
 	if (m.recorder) {
@@ -305,9 +380,9 @@ int tf_monitor_run(const struct tf_options *o)
 		tf_summary_print_json(m.out, &m.summary);
 	flush_output(&m);
 	tf_summary_print_text(stderr, &m.summary);
-
-	tf_bpf_stop(&bpf);
 out:
+	if (loaded)
+		tf_bpf_stop(&bpf);
 	if (m.recorder)
 		tf_recorder_close(m.recorder);
 	if (m.metrics) {

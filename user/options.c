@@ -24,6 +24,7 @@ enum {
 	OPT_RECORD,
 	OPT_MAX_AGE,
 	OPT_MAX_SIZE,
+	OPT_USER,
 };
 
 static const struct option long_options[] = {
@@ -43,6 +44,7 @@ static const struct option long_options[] = {
 	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
 	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
 	{ "record", required_argument, NULL, OPT_RECORD },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
@@ -98,6 +100,7 @@ void tf_options_usage(FILE *out)
 	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 4)\n"
 	      "      --keepalive-slots N  sockets whose keepalive timer is followed (1024-4194304, default 65536)\n"
 	      "      --no-existing     do not adopt connections open before start-up\n"
+	      "      --user NAME       once attached, run as NAME (capabilities are always dropped then)\n"
 	      "  -v, --verbose         show libbpf's messages (verifier logs)\n"
 	      "  -h, --help            this text\n"
 	      "  -V, --version         version\n"
@@ -276,6 +279,11 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 					    flags[which], optarg);
 			break;
 		}
+		case OPT_USER:
+			if (!*optarg || strlen(optarg) > 32)
+				return fail(err, err_len, "invalid --user '%s': expected a user name", optarg);
+			o->user = optarg;
+			break;
 		case OPT_RECORD:
 			if (!*optarg)
 				return fail(err, err_len, "invalid --record '': expected a file name");

@@ -21,6 +21,7 @@ struct tf_options {
 	uint32_t ring_mb;        /* ring buffer size */
 	uint32_t keepalive_slots; /* sockets with keepalive facts in flight (LRU) */
 	const char *output;      /* append output here instead of stdout */
+	const char *user;        /* become this user once attached */
 	const char *record;      /* SQLite recording; NULL: off */
 	uint64_t max_age_s;      /* recording retention by age; 0: keep */
 	uint64_t max_size_bytes; /* recording retention by size; 0: no limit */

@@ -215,7 +215,8 @@ static void *writer_main(void *arg)
 				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
 			}
 		}
-		if ((r->max_age_s || r->max_bytes) && time(NULL) - last_retention >= RETENTION_EVERY_S) {
+		/* Every 10 s, and once more on the way out. */
+		if ((r->max_age_s || r->max_bytes) && (stop || time(NULL) - last_retention >= RETENTION_EVERY_S)) {
 			last_retention = time(NULL);
 			enforce_retention(r);
 		}

@@ -21,6 +21,8 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
 		s->kernel[TF_STAT_UNTRACKED],
 		s->kernel[TF_STAT_TIMER_MAP_FULL], s->recursion_misses, s->kernel[TF_STAT_RECOVERED]);
+	if (s->output_errors)
+		fprintf(out, "tcpfate: output write errors %" PRIu64 "\n", s->output_errors);
 	if (s->records_written || s->records_dropped)
 		fprintf(out, "tcpfate: recorded %" PRIu64 ", recording dropped %" PRIu64 "\n", s->records_written,
 			s->records_dropped);
@@ -41,6 +43,10 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	for (int i = 0; i < TF_LABEL_COUNT; i++)
 		jw_uint(&w, tf_label_name(i), s->labels[i]);
 	jw_object_end(&w);
+	jw_object_begin(&w, "shown_labels");
+	for (int i = 0; i < TF_LABEL_COUNT; i++)
+		jw_uint(&w, tf_label_name(i), s->shown_labels[i]);
+	jw_object_end(&w);
 	jw_object_begin(&w, "warnings");
 	for (int k = 0; k < TF_WARN_COUNT; k++)
 		jw_uint(&w, tf_warn_kind_name(k), s->warnings[k]);
@@ -54,6 +60,7 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	jw_uint(&w, "rst_without_socket", s->kernel[TF_STAT_RST_NO_SOCKET]);
 	jw_uint(&w, "hook_runs_skipped", s->recursion_misses);
 	jw_uint(&w, "closes_recovered", s->kernel[TF_STAT_RECOVERED]);
+	jw_uint(&w, "output_errors", s->output_errors);
 	jw_uint(&w, "records_written", s->records_written);
 	jw_uint(&w, "records_dropped", s->records_dropped);
 	jw_object_end(&w);

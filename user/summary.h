@@ -12,11 +12,13 @@ struct tf_summary {
 	uint64_t ended;                   /* every connection that ended */
 	uint64_t shown;                   /* of those, the ones the filters let through */
 	uint64_t labels[TF_LABEL_COUNT];  /* of the ended ones */
+	uint64_t shown_labels[TF_LABEL_COUNT]; /* of the shown ones */
 	uint64_t kernel[TF_STAT_MAX];     /* the BPF side's counters (enum tf_stat) */
 	uint64_t orphan_amends;           /* late facts whose connection was already printed */
 	uint64_t recursion_misses;        /* hook runs the kernel skipped (re-entry on one CPU) */
 	uint64_t warnings[TF_WARN_COUNT]; /* warning episodes reported, per kind */
 	uint64_t open_now;                /* connections tracked at the last scan */
+	uint64_t output_errors;           /* failed writes of the output (a full disk) */
 	uint64_t records_written;         /* --record */
 	uint64_t records_dropped;
 	uint64_t held_back_failed;        /* records printed without waiting for late facts (no memory) */

@@ -65,22 +65,10 @@ prometheus --config.file="$WORK/prometheus.yml" --storage.tsdb.path="$WORK/tsdb"
 	--web.listen-address="127.0.0.1:$PPORT" >"$WORK/prometheus.log" 2>&1 &
 PROM_PID=$!
 
-fail_n() { # NAME COUNT SERVER_MODE|none PORT [NFT-RULE]
-	local name=$1 count=$2 smode=$3 port=$4 rule=${5:-}
-	[ -n "$rule" ] && nft_rule "$NS_B" "$rule"
-	for i in $(seq 1 "$count"); do
-		if [ "$smode" != none ]; then
-			drive "$name$i-srv" "$NS_B" server $B4 $((port + i)) "$smode"
-			wait_line "$name$i-srv" listening
-		fi
-		drive "$name$i-cli" "$NS_A" client $B4 $((port + i)) request
-	done
-	for i in $(seq 1 "$count"); do wait_line "$name$i-cli" '^done' 15; done
-}
-fail_n refused 3 none 23000
-fail_n hangup 2 no-reply 23100
-fail_n reset 2 linger0 23200
-fail_n syn 1 none 23300 "tcp dport 23301 drop"
+make_failures refused 3 none 23000
+make_failures hangup 2 no-reply 23100
+make_failures reset 2 linger0 23200
+make_failures syn 1 none 23300 "tcp dport 23301 drop"
 sleep 0.5
 
 curl -s "http://127.0.0.1:$MPORT/metrics" >"$WORK/scrape.txt"

@@ -17,25 +17,13 @@ for ns in "$NS_A" "$NS_B"; do
 	ns_sysctl "$ns" net.ipv4.tcp_syn_linear_timeouts 0
 done
 
-fail_n() { # NAME COUNT SERVER_MODE|none PORT [NFT-RULE]
-	local name=$1 count=$2 smode=$3 port=$4 rule=${5:-}
-	[ -n "$rule" ] && nft_rule "$NS_B" "$rule"
-	for i in $(seq 1 "$count"); do
-		if [ "$smode" != none ]; then
-			drive "$name$i-srv" "$NS_B" server $B4 $((port + i)) "$smode"
-			wait_line "$name$i-srv" listening
-		fi
-		drive "$name$i-cli" "$NS_A" client $B4 $((port + i)) request
-	done
-	for i in $(seq 1 "$count"); do wait_line "$name$i-cli" '^done' 15; done
-}
 
 # --- record real failures --------------------------------------------------------
 start_tcpfate "$LIVE" --record "$DB" || exit 0
-fail_n refused 3 none 24000
-fail_n hangup 2 no-reply 24100
-fail_n reset 2 linger0 24200
-fail_n syn 1 none 24300 "tcp dport 24301 drop"
+make_failures refused 3 none 24000
+make_failures hangup 2 no-reply 24100
+make_failures reset 2 linger0 24200
+make_failures syn 1 none 24300 "tcp dport 24301 drop"
 # While it is still recording, a report can be made from the same file.
 "$TCPFATE" report "$DB" --format json >"$WORK/during.json" 2>"$WORK/during.err"
 check "report while tcpfate is still recording" "$?" 0
@@ -125,6 +113,15 @@ stop_tcpfate
 check "--max-age 1h deletes rows older than an hour" \
 	"$(sqlite3 "$DB" "SELECT count(*) FROM connections WHERE ts_end < strftime('%s','now') - 3600")" 0
 check_cmp "--max-age keeps the recent rows" "$(sqlite3 "$DB" "SELECT count(*) FROM connections")" -gt 0
+
+start_tcpfate "$WORK/size.json" --record "$WORK/size.db" --max-size 64K || exit 0
+ip netns exec "$NS_A" "$CHURN" --mode cac --count 3000 --workers 1 --addr 127.0.0.1 --port 25100 >/dev/null
+sleep 0.5
+stop_tcpfate
+used=$(sqlite3 "$WORK/size.db" "SELECT (page_count - freelist_count) * page_size FROM pragma_page_count, pragma_freelist_count, pragma_page_size")
+check_cmp "--max-size 64K: 6000 records made" "$(jq -c 'select(.event == "close")' "$WORK/size.json" | wc -l)" -ge 6000
+check_cmp "--max-size 64K: the data stays under the limit (bytes)" "$used" -le 65536
+check_cmp "--max-size 64K: the newest rows are kept" "$(sqlite3 "$WORK/size.db" "SELECT count(*) FROM connections")" -gt 50
 
 # --- bad input: one clear line, non-zero, never a crash ------------------------------------
 bad() { # DESC WANT_STATUS ARGS...

@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Faults and least privilege: stopping within a second, SIGHUP reopening files
+# moved by log rotation, a full disk counted while monitoring goes on, two
+# instances side by side, --user with every capability dropped, files created
+# 0600, symbolic links refused.
+set -u
+. "$(dirname "$0")/../lib.sh"
+
+MNT=
+faults_cleanup() {
+	[ -n "$MNT" ] && umount "$MNT" 2>/dev/null
+	cleanup
+}
+trap faults_cleanup EXIT
+
+CHURN=$ROOT/build/bench/churn
+ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+NETNS_A=$(netns_inode "$NS_A")
+
+exchange() { # NAME PORT
+	drive "$1-srv" "$NS_A" server 127.0.0.1 "$2" reply
+	wait_line "$1-srv" listening
+	drive "$1-cli" "$NS_A" client 127.0.0.1 "$2" request
+	wait_line "$1-cli" '^done' 10
+	wait_line "$1-srv" '^done' 10
+}
+
+# --- SIGTERM: out within a second, having printed what it had ------------------------
+start_tcpfate "$WORK/term.json" || exit 0
+exchange term 28001
+t0=$(date +%s%N)
+kill -TERM "$TCPFATE_PID"
+wait "$TCPFATE_PID"
+status=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "SIGTERM: exit status" "$status" 0
+check_cmp "SIGTERM: stopped within a second (ms)" "$ms" -lt 1000
+expect_record "SIGTERM: the last connection was flushed" "$WORK/term.json" ".dport == 28001" label=ok
+
+# --- SIGHUP: log rotation ----------------------------------------------------------------
+LOG=$WORK/rotate.log
+"$TCPFATE" --json --output "$LOG" --record "$WORK/rotate.db" 2>"$WORK/rotate.err" &
+PID=$!
+BG_PIDS+=("$PID")
+until grep -q '^tcpfate: ready' "$WORK/rotate.err" 2>/dev/null; do sleep 0.05; done
+check "--output file is mode 0600" "$(stat -c %a "$LOG")" 600
+exchange before 28011
+sleep 0.5
+mv "$LOG" "$LOG.1"
+mv "$WORK/rotate.db" "$WORK/rotate.db.1"
+kill -HUP "$PID"
+sleep 0.5
+exchange after 28012
+sleep 0.5
+kill -INT "$PID"
+wait "$PID"
+expect_record "SIGHUP: the earlier connection is in the rotated file" "$LOG.1" ".dport == 28011" label=ok
+expect_record "SIGHUP: the later connection is in the new file" "$LOG" ".dport == 28012" label=ok
+check "SIGHUP: the new file is 0600 too" "$(stat -c %a "$LOG")" 600
+check "SIGHUP: the recording was reopened under its name" \
+	"$(sqlite3 "$WORK/rotate.db" 'SELECT count(*) FROM connections WHERE dport = 28012 OR sport = 28012')" 2
+grep -q 'reopened' "$WORK/rotate.err" && ok "SIGHUP: said so" || not_ok "SIGHUP: said so"
+
+# --- a full disk: counted, said, and monitoring goes on --------------------------------------
+MNT=$WORK/small
+mkdir -p "$MNT"
+mount -t tmpfs -o size=256k tcpfate-test "$MNT"
+"$TCPFATE" --json --output "$MNT/out.json" --duration 6 >/dev/null 2>"$WORK/full.err" &
+PID=$!
+BG_PIDS+=("$PID")
+until grep -q '^tcpfate: ready' "$WORK/full.err" 2>/dev/null; do sleep 0.05; done
+ip netns exec "$NS_A" "$CHURN" --mode cac --count 5000 --workers 1 --port 28100 >/dev/null
+exchange late 28021
+wait "$PID"
+check "full disk: ran to the end (exit 0)" "$?" 0
+grep -q 'cannot write output' "$WORK/full.err" && ok "full disk: reported" || not_ok "full disk: reported"
+check "full disk: reported once, not per line" "$(grep -c 'cannot write output' "$WORK/full.err")" 1
+grep -qE 'output write errors [1-9]' "$WORK/full.err" && ok "full disk: write errors counted" ||
+	not_ok "full disk: write errors counted: $(tail -2 "$WORK/full.err")"
+grep -qE '^tcpfate: [0-9]+ connections ended' "$WORK/full.err" && ok "full disk: the summary still comes" ||
+	not_ok "full disk: the summary still comes"
+
+# --- two instances side by side see the same connection ---------------------------------------
+start_tcpfate "$WORK/one.json" || exit 0
+FIRST=$TCPFATE_PID
+start_tcpfate "$WORK/two.json" || exit 0
+exchange both 28031
+sleep 0.3
+stop_tcpfate
+TCPFATE_PID=$FIRST
+stop_tcpfate
+expect_record "two instances: the first sees it" "$WORK/one.json" ".dport == 28031" label=ok
+expect_record "two instances: the second sees it" "$WORK/two.json" ".dport == 28031" label=ok
+
+# --- --user: every capability dropped, and it still works ---------------------------------------
+start_tcpfate "$WORK/user.json" --user nobody --warn-stalled 1 || exit 0
+check "--user nobody: runs as uid 65534" "$(awk '/^Uid:/ { print $2 }' "/proc/$TCPFATE_PID/status")" 65534
+check "--user nobody: no effective capability" "$(awk '/^CapEff:/ { print $2 }' "/proc/$TCPFATE_PID/status")" \
+	0000000000000000
+check "--user nobody: no permitted capability" "$(awk '/^CapPrm:/ { print $2 }' "/proc/$TCPFATE_PID/status")" \
+	0000000000000000
+exchange user 28041
+drive sink-srv "$NS_A" server 127.0.0.1 28042 sink
+wait_line sink-srv listening
+drive sink-cli "$NS_A" client 127.0.0.1 28042 fill
+sleep 3
+stop_tcpfate
+expect_record "--user nobody: connections are still recorded" "$WORK/user.json" ".dport == 28041" label=ok \
+	pid="$(field user-cli pid)"
+check "--user nobody: the scan of open connections still works" \
+	"$(jq -c 'select(.event == "warning" and .kind == "stalled" and .sport == 28042)' "$WORK/user.json" | wc -l)" 1
+"$TCPFATE" --user no-such-user-here --duration 1 >/dev/null 2>"$WORK/nouser.err"
+check "--user unknown: exit status" "$?" 1
+check "--user unknown: one line" "$(wc -l <"$WORK/nouser.err")" 1
+
+# --- symbolic links are refused ----------------------------------------------------------------
+ln -s /etc/passwd "$WORK/planted"
+"$TCPFATE" --output "$WORK/planted" --duration 1 >/dev/null 2>"$WORK/link.err"
+check "--output through a symbolic link: refused (exit 1)" "$?" 1
+grep -q 'symbolic link' "$WORK/link.err" && ok "--output through a symbolic link: says so" ||
+	not_ok "--output through a symbolic link: $(cat "$WORK/link.err")"
+"$TCPFATE" --record "$WORK/planted" --duration 1 >/dev/null 2>"$WORK/link2.err"
+check "--record through a symbolic link: refused (exit 1)" "$?" 1
+"$TCPFATE" report "$WORK/term.json" -o "$WORK/planted" >/dev/null 2>&1
+check "report -o through a symbolic link: refused" "$(head -c 4 /etc/passwd)" "root"

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# make soak: minutes of loopback churn while SOAK_OPEN idle connections stay
+# open, inside a namespace made here.  tcpfate's counts must equal the load
+# generator's exactly, nothing may be lost, every connection it saw must be
+# accounted for (closed + still open + lost = seen), and its memory must stay
+# flat (RSS sampled every second).
+#
+#   SOAK_SECONDS (default 120)   SOAK_OPEN (default 100000; 1000000 works on 24 GiB)
+set -u
+. "$(dirname "$0")/lib.sh"
+trap cleanup EXIT
+
+SECS=${SOAK_SECONDS:-120}
+OPEN=${SOAK_OPEN:-100000}
+CHURN=$ROOT/build/bench/churn
+OUT=$WORK/soak.json
+CAC_PORT=26000
+REFUSED_PORT=26500
+
+ns_setup || { not_ok "network namespaces could be set up"; exit 1; }
+echo "# soak: $SECS s of churn with $OPEN connections held open"
+
+ip netns exec "$NS_A" "$CHURN" --hold "$OPEN" --hold-only --port 27000 >"$WORK/holder.out" 2>&1 &
+HOLDER=$!
+BG_PIDS+=("$HOLDER")
+deadline=$((SECONDS + 600))
+until grep -q holding "$WORK/holder.out" 2>/dev/null; do
+	kill -0 "$HOLDER" 2>/dev/null && [ $SECONDS -lt $deadline ] || { not_ok "holding $OPEN connections: $(cat "$WORK/holder.out")"; exit 1; }
+	sleep 0.5
+done
+ok "holding $OPEN open connections"
+
+start_tcpfate "$OUT" -q --port $CAC_PORT --port $((CAC_PORT + 1)) --port $REFUSED_PORT || exit 1
+( while kill -0 "$TCPFATE_PID" 2>/dev/null; do
+	awk '/^VmRSS:/ { print $2 }' "/proc/$TCPFATE_PID/status" 2>/dev/null
+	sleep 1
+done ) >"$WORK/rss" &
+ip netns exec "$NS_A" "$CHURN" --mode cac --workers 2 --duration "$SECS" --port $CAC_PORT >"$WORK/cac.out" &
+CAC=$!
+ip netns exec "$NS_A" "$CHURN" --mode refused --workers 4 --count 2000 --port $REFUSED_PORT >"$WORK/refused.out"
+wait "$CAC"
+sleep 1
+stop_tcpfate
+
+cac=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' "$WORK/cac.out")
+refused=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' "$WORK/refused.out")
+summary=$(jq -c 'select(.event == "summary")' "$OUT")
+echo "# churn: $(cat "$WORK/cac.out")"
+echo "# summary: $summary"
+check_cmp "churn made connections" "$cac" -gt 0
+check "ok connections = 2 x churn's (both ends)" "$(jq -r '.shown_labels.ok' <<<"$summary")" $((2 * cac))
+check "refused connections = churn's" "$(jq -r '.shown_labels.refused' <<<"$summary")" "$refused"
+check "no other label" "$(jq -r '.shown_labels | to_entries | map(select(.key != "ok" and .key != "refused")) | map(.value) | add' <<<"$summary")" 0
+check "events lost" "$(jq -r .events_lost <<<"$summary")" 0
+check "connections untracked" "$(jq -r .untracked <<<"$summary")" 0
+check "late facts lost" "$(jq -r .late_facts_lost <<<"$summary")" 0
+check "accounting: closed + still open + lost = seen" \
+	"$(jq -r '.ended + .open_now + .events_lost' <<<"$summary")" "$(jq -r .tracked <<<"$summary")"
+check_cmp "still open at the end includes the held connections" "$(jq -r .open_now <<<"$summary")" -ge $((2 * OPEN))
+samples=$(wc -l <"$WORK/rss")
+check_cmp "RSS sampled every second" "$samples" -ge $((SECS / 2))
+# Flat: after the first tenth of the run, RSS never grows by more than 4 MiB.
+growth=$(awk -v skip=$((samples / 10 + 1)) 'NR == skip { base = $1 } NR > skip && $1 - base > max { max = $1 - base } END { print max + 0 }' "$WORK/rss")
+check_cmp "RSS stays flat (growth in KiB after warm-up)" "$growth" -le 4096
+echo "# peak RSS $(sort -n "$WORK/rss" | tail -1) KiB"
+kill "$HOLDER" 2>/dev/null
