@@ -123,3 +123,24 @@ grep -q 'symbolic link' "$WORK/link.err" && ok "--output through a symbolic link
 check "--record through a symbolic link: refused (exit 1)" "$?" 1
 "$TCPFATE" report "$WORK/term.json" -o "$WORK/planted" >/dev/null 2>&1
 check "report -o through a symbolic link: refused" "$(head -c 4 /etc/passwd)" "root"
+
+# --- valgrind: no leak in a run with every feature on -------------------------------------
+if command -v valgrind >/dev/null; then
+	# Memory the kernel fills (BPF map lookups, the ring buffer) is invisible to valgrind's
+	# definedness tracking; this run is about leaks and invalid accesses.
+	valgrind --leak-check=full --undef-value-errors=no --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=9 --log-file="$WORK/valgrind.log" "$TCPFATE" --duration 6 --json --record "$WORK/vg.db" \
+		--metrics 127.0.0.1:19998 -o "$WORK/vg.json" 2>"$WORK/vg.err" &
+	VG=$!
+	deadline=$((SECONDS + 60))
+	until grep -q '^tcpfate: ready' "$WORK/vg.err" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
+	exchange vg 28051
+	curl -s http://127.0.0.1:19998/metrics >/dev/null
+	wait "$VG"
+	check "valgrind: clean exit, no leak, no invalid access" "$? $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$WORK/valgrind.log")" \
+		"0 ERROR SUMMARY: 0 errors"
+	grep -q 'All heap blocks were freed' "$WORK/valgrind.log" && ok "valgrind: all heap blocks freed" ||
+		not_ok "valgrind: all heap blocks freed: $(grep -A4 'LEAK SUMMARY' "$WORK/valgrind.log" | tr '\n' ' ')"
+else
+	not_ok "valgrind is installed (make test-deps)"
+fi
