@@ -30,7 +30,8 @@ until grep -q holding "$WORK/holder.out" 2>/dev/null; do
 done
 ok "holding $OPEN open connections"
 
-start_tcpfate "$OUT" -q --port $CAC_PORT --port $((CAC_PORT + 1)) --port $REFUSED_PORT || exit 1
+start_tcpfate "$OUT" -q --port $CAC_PORT --port $((CAC_PORT + 1)) --port $REFUSED_PORT \
+	--port $((REFUSED_PORT + 1)) --port $((REFUSED_PORT + 2)) --port $((REFUSED_PORT + 3)) || exit 1
 ( while kill -0 "$TCPFATE_PID" 2>/dev/null; do
 	awk '/^VmRSS:/ { print $2 }' "/proc/$TCPFATE_PID/status" 2>/dev/null
 	sleep 1

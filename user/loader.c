@@ -212,7 +212,8 @@ static int run_iterator(struct bpf_program *prog, const char *what)
 		err = -errno;
 		tf_warn("cannot walk %s: %s", what, strerror(-err));
 	} else {
-		while ((n = read(fd, buf, sizeof(buf))) > 0)
+		/* The kernel pauses an iterator every million objects (EAGAIN): read on. */
+		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
 			;
 		if (n < 0) {
 			err = -errno;
@@ -233,7 +234,8 @@ int tf_bpf_adopt_existing(struct tf_bpf *b)
 	return err ? err : err2;
 }
 
-long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open)
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
+		 void (*between)(void *ctx), void *ctx)
 {
 	size_t used = 0; /* bytes */
 	ssize_t got;
@@ -258,14 +260,30 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 			*cap = grow;
 			continue;
 		}
-		got = read(fd, (char *)*samples + used, room);
+		/*
+		 * Small reads: an iterator's read() returns once the buffer is
+		 * full, and with the scan's progress markers a small buffer
+		 * fills every few thousand sockets.
+		 */
+		got = read(fd, (char *)*samples + used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
+		/* A scan of a million sockets takes a while: keep draining the ring meanwhile. */
+		if (between)
+			between(ctx);
+		if (got < 0 && errno == EAGAIN) /* paused every million objects */
+			continue;
 		if (got <= 0)
 			break;
 		used += (size_t)got;
 	}
 	close(fd);
 	*open = b->skel->bss->scan_open;
-	return (long)(used / sizeof(**samples));
+	/* Drop the progress markers (cookie 0). */
+	size_t n = used / sizeof(**samples), kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((*samples)[i].cookie)
+			(*samples)[kept++] = (*samples)[i];
+	return (long)kept;
 }
 
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)

@@ -37,9 +37,11 @@ int tf_bpf_adopt_existing(struct tf_bpf *b);
 /*
  * Reads one scan of open connections worth a look into *samples (grown as
  * needed, caller frees); returns how many, or -1.  *open gets the number of
- * connections tracked now.
+ * connections tracked now.  between(ctx), if given, runs after every chunk
+ * (the caller drains its ring buffer there).
  */
-long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open);
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
+		 void (*between)(void *ctx), void *ctx);
 /* How full the ring buffer is now, 0..1 (0 when unknown). */
 double tf_bpf_ring_fill(struct tf_bpf *b);
 /* Sums the per-CPU counters into out[TF_STAT_MAX]. */

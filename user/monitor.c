@@ -48,6 +48,8 @@ struct monitor {
 	struct tf_open_sample *samples;
 	size_t samples_cap;
 	uint64_t last_scan_ms;
+	uint64_t scan_every_ms;     /* --scan-interval, stretched when scans get long */
+	struct ring_buffer *rb;
 	struct tf_metrics *metrics; /* NULL unless --metrics */
 	struct tf_recorder *recorder; /* NULL unless --record */
 	double ring_fill;           /* before the last drain */
@@ -105,10 +107,22 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
+/* While a long scan runs: drain the ring and release what has waited, as the loop would. */
+static void drain_during_scan(void *ctx)
+{
+	struct monitor *m = ctx;
+
+	ring_buffer__consume(m->rb);
+	tf_pending_rotate(&m->pending, report, m);
+}
+
 /* Look at the open connections and turn what has lasted into warnings. */
 static void scan_open(struct monitor *m, struct tf_bpf *b)
 {
-	long n = tf_bpf_scan(b, &m->samples, &m->samples_cap, &m->summary.open_now);
+	long n;
+
+	m->rb = b->rb;
+	n = tf_bpf_scan(b, &m->samples, &m->samples_cap, &m->summary.open_now, drain_during_scan, m);
 
 	if (n < 0)
 		return;
@@ -237,9 +251,14 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 		ring_buffer__consume(b->rb);
 		m->mono_to_wall_ns = tf_mono_to_wall_offset();
 		tf_pending_rotate(&m->pending, report, m);
-		if (m->opts->scan_interval_ms && now_ms() - m->last_scan_ms >= m->opts->scan_interval_ms) {
-			m->last_scan_ms = now_ms();
+		if (m->opts->scan_interval_ms && now_ms() - m->last_scan_ms >= m->scan_every_ms) {
+			uint64_t t0 = now_ms(), took;
+
 			scan_open(m, b);
+			m->last_scan_ms = now_ms();
+			/* At most a tenth of a core: with a million open sockets a scan is not free. */
+			took = m->last_scan_ms - t0;
+			m->scan_every_ms = took * 10 > m->opts->scan_interval_ms ? took * 10 : m->opts->scan_interval_ms;
 		}
 		refresh_health(m, b);
 		flush_output(m);
@@ -335,6 +354,7 @@ int tf_monitor_run(const struct tf_options *o)
 		after_ns[k] = (uint64_t)o->warn_after_ms[k] * 1000000;
 	tf_watch_init(&m.watch, after_ns);
 	m.mono_to_wall_ns = tf_mono_to_wall_offset();
+	m.scan_every_ms = o->scan_interval_ms;
 
 	if (tf_bpf_start(&bpf, o, &kernel, on_ring_record, &m)) {
 		status = 1;
@@ -367,7 +387,7 @@ int tf_monitor_run(const struct tf_options *o)
 	if (tf_bpf_read_stats(&bpf, m.summary.kernel))
 		tf_warn("cannot read the kernel-side counters");
 	if (o->scan_interval_ms) /* connections still open, for the accounting */
-		tf_bpf_scan(&bpf, &m.samples, &m.samples_cap, &m.summary.open_now);
+		tf_bpf_scan(&bpf, &m.samples, &m.samples_cap, &m.summary.open_now, NULL, NULL);
 	m.summary.orphan_amends = m.pending.orphan_amends;
 	m.summary.recursion_misses = tf_bpf_recursion_misses(&bpf);
 	if (m.recorder) {
