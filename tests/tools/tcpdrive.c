@@ -87,26 +87,26 @@ static socklen_t parse_addr(const char *host, const char *port, struct sockaddr_
 	return len;
 }
 
-static unsigned int local_port(int fd)
+/* The port of one end: getsockname (ours) or getpeername (theirs). */
+static unsigned int port_of(int fd, int (*name)(int, struct sockaddr *, socklen_t *))
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len))
+	if (name(fd, (struct sockaddr *)&ss, &len))
 		return 0;
 	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
 					      : ((struct sockaddr_in *)&ss)->sin_port);
 }
 
+static unsigned int local_port(int fd)
+{
+	return port_of(fd, getsockname);
+}
+
 static unsigned int remote_port(int fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-
-	if (getpeername(fd, (struct sockaddr *)&ss, &len))
-		return 0;
-	return ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-					      : ((struct sockaddr_in *)&ss)->sin_port);
+	return port_of(fd, getpeername);
 }
 
 static void set_keepalive(int fd)
