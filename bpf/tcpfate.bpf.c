@@ -54,6 +54,7 @@ struct conn {
 	__u8 old_state;
 	__u8 state;  /* the last state we saw it enter */
 	__u8 live;   /* tracking, not yet closed */
+	__u8 counted; /* included in TF_STAT_OPENED */
 	__u8 closed; /* CLOSE record submitted; later events become amends */
 	char comm[TF_COMM_LEN];
 };
@@ -148,6 +149,20 @@ static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock 
 	}
 }
 
+/*
+ * Counted as seen once it is a connection: at connect(), at ESTABLISHED for an
+ * accepted one, or at the latest when its record goes out.  A child created
+ * for a request that another CPU's child won is freed without ever reaching
+ * ESTABLISHED or CLOSE: it was never a connection and is not counted.
+ */
+static __always_inline void count_opened(struct conn *c)
+{
+	if (!c->counted) {
+		c->counted = 1;
+		stat_inc(TF_STAT_OPENED);
+	}
+}
+
 /* Start following a socket; `fresh` when its life starts now. */
 static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool fresh)
 {
@@ -161,11 +176,10 @@ static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool f
 		/* A socket can connect again after CLOSE: forget the last life. */
 		__builtin_memset(c, 0, sizeof(*c));
 		c->live = 1;
-		stat_inc(TF_STAT_OPENED);
 	} else if (!c->live && !c->closed) {
 		c->live = 1;
 		c->flags |= TF_F_START_UNKNOWN;
-		stat_inc(TF_STAT_OPENED);
+		count_opened(c);
 	}
 	return c;
 }
@@ -228,6 +242,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	struct tf_record *r;
 	__s32 err;
 
+	count_opened(c);
 	if (!c->sport)
 		capture_tuple(c, tp);
 	/* Only sockets with SO_KEEPALIVE can have keepalive facts: skip the lookup for the rest. */
@@ -366,6 +381,7 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 		/* Inside connect(): process context, the PID is the owner's. */
 		c->start_ns = bpf_ktime_get_ns();
 		c->direction = TF_DIR_OUT;
+		count_opened(c);
 		take_current_owner(c, TF_F_OWNER_CONNECT);
 		break;
 	case TF_TCP_SYN_RECV:
@@ -375,6 +391,7 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 		}
 		break;
 	case TF_TCP_ESTABLISHED:
+		count_opened(c);
 		c->established_ns = bpf_ktime_get_ns();
 		c->flags |= TF_F_ESTABLISHED;
 		/*

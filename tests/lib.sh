@@ -17,8 +17,10 @@ A6=fd00:231::1
 B6=fd00:231::2
 BG_PIDS=()
 
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
+PASSED=0
+FAILED=0
+ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
+not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
 
 # check NAME GOT WANT
 check() {

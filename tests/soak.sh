@@ -65,3 +65,5 @@ growth=$(awk -v skip=$((samples / 10 + 1)) 'NR == skip { base = $1 } NR > skip &
 check_cmp "RSS stays flat (growth in KiB after warm-up)" "$growth" -le 4096
 echo "# peak RSS $(sort -n "$WORK/rss" | tail -1) KiB"
 kill "$HOLDER" 2>/dev/null
+echo "$PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]
