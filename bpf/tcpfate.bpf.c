@@ -370,8 +370,17 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 		return;
 	starts = new_state == TF_TCP_SYN_SENT ||
 		 (old_state == TF_TCP_LISTEN && new_state == TF_TCP_SYN_RECV);
-	if (old_state == TF_TCP_CLOSE && !starts)
-		return; /* e.g. CLOSE -> CLOSE: nothing to follow */
+	if (old_state == TF_TCP_CLOSE && !starts) {
+		/*
+		 * CLOSE -> CLOSE: some paths store CLOSE without the tracepoint
+		 * and call tcp_done() after.  A socket we still follow ends here.
+		 */
+		if (new_state == TF_TCP_CLOSE && (c = conn_lookup(tp)) && c->live) {
+			stat_inc(TF_STAT_CLOSE_RESTATED);
+			emit_close(tp, c, c->state, 0);
+		}
+		return;
+	}
 	c = conn_track(tp, starts);
 	if (!c)
 		return;

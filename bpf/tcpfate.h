@@ -146,6 +146,7 @@ enum tf_stat {
 	TF_STAT_TIMER_MAP_FULL,  /* keepalive timer facts could not be recorded */
 	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
 	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */
+	TF_STAT_CLOSE_RESTATED,  /* CLOSE stored without the tracepoint, seen at a later CLOSE -> CLOSE */
 	TF_STAT_MAX,
 };
 

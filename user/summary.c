@@ -52,6 +52,8 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 		jw_uint(&w, tf_warn_kind_name(k), s->warnings[k]);
 	jw_object_end(&w);
 	jw_uint(&w, "tracked", s->kernel[TF_STAT_OPENED]);
+	jw_uint(&w, "closes_submitted", s->kernel[TF_STAT_CLOSED]);
+	jw_uint(&w, "closes_restated", s->kernel[TF_STAT_CLOSE_RESTATED]);
 	jw_uint(&w, "open_now", s->open_now);
 	jw_uint(&w, "events_lost", s->kernel[TF_STAT_RING_LOST]);
 	jw_uint(&w, "late_facts_lost", s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends);
