@@ -91,10 +91,11 @@ test-deps: deps
 $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
+# -mcpu=v3 for atomic exchange (kernel 5.12+): the final accounting's claims.
 $(OUTPUT)/tcpfate.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Ibpf \
-		-Wall -Werror -c $< -o $@
+		-mcpu=v3 -Wall -Werror -c $< -o $@
 
 $(OUTPUT)/tcpfate.skel.h: $(OUTPUT)/tcpfate.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -28,6 +28,14 @@ char LICENSE[] SEC("license") = "Dual BSD/GPL";
 const volatile __u64 keepalive_timer_fn = 0; /* address of tcp_keepalive_timer */
 const volatile __u32 wakeup_bytes = 1 << 20;  /* wake the reader when this much is queued */
 
+/*
+ * Set by userspace when it stops, followed by an RCU grace period: from then
+ * on nothing is counted or reported, so its last reading of the counters and
+ * the ring is one snapshot.  The final scan counts what was open at that
+ * moment; a socket that closes before the scan reaches it counts itself.
+ */
+volatile __u32 frozen = 0;
+
 extern unsigned int CONFIG_HZ __kconfig;
 
 /* What the kernel side keeps per socket while it is open. */
@@ -57,6 +65,7 @@ struct conn {
 	__u8 counted; /* included in TF_STAT_OPENED */
 	__u8 closed; /* CLOSE record submitted; later events become amends */
 	char comm[TF_COMM_LEN];
+	__u32 open_at_freeze; /* claimed once, by the final scan or by its own close */
 };
 
 struct {
@@ -157,10 +166,19 @@ static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock 
  */
 static __always_inline void count_opened(struct conn *c)
 {
-	if (!c->counted) {
+	if (!c->counted && !frozen) {
 		c->counted = 1;
 		stat_inc(TF_STAT_OPENED);
 	}
+}
+
+/*
+ * Open when the counts froze: counted once, by whichever comes first, the
+ * final scan or the socket's own close (the two can race on two CPUs).
+ */
+static __always_inline bool claim_open_at_freeze(struct conn *c)
+{
+	return c->counted && !__sync_lock_test_and_set(&c->open_at_freeze, 1);
 }
 
 /* Start following a socket; `fresh` when its life starts now. */
@@ -242,6 +260,13 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	struct tf_record *r;
 	__s32 err;
 
+	if (frozen) {
+		if (claim_open_at_freeze(c))
+			stat_inc(TF_STAT_CLOSED_FROZEN);
+		c->live = 0;
+		c->closed = 1;
+		return;
+	}
 	count_opened(c);
 	if (!c->sport)
 		capture_tuple(c, tp);
@@ -336,8 +361,11 @@ done:
 static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c, __u32 flags,
 				       __s32 err)
 {
-	struct tf_record *r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	struct tf_record *r;
 
+	if (frozen)
+		return;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
 	if (!r) {
 		stat_inc(TF_STAT_AMEND_LOST);
 		return;
@@ -729,8 +757,9 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* Filled by userspace before each scan; read after it. */
-__u64 scan_open = 0;
+/* Reset by userspace before each scan; read after it. */
+__u64 scan_visited = 0;
+__u64 scan_open = 0; /* connections open (counted as seen, not yet closed) */
 
 /*
  * The periodic scan: every socket we follow, in every namespace, without
@@ -756,8 +785,10 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 	 * idle sockets that is a million sockets later.  A marker (cookie 0) every
 	 * 4096 sockets hands control back, so the reader drains its ring meanwhile.
 	 */
-	if (!(++scan_open & 4095))
+	if (!(++scan_visited & 4095))
 		bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
+	if (frozen ? claim_open_at_freeze(c) : c->counted)
+		scan_open++;
 	icsk = &tp->inet_conn;
 	s.state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
 	s.unread = tp->rcv_nxt - tp->copied_seq;

@@ -147,6 +147,7 @@ enum tf_stat {
 	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
 	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */
 	TF_STAT_CLOSE_RESTATED,  /* CLOSE stored without the tracepoint, seen at a later CLOSE -> CLOSE */
+	TF_STAT_CLOSED_FROZEN,   /* open when the counts froze, closed before the final scan reached it */
 	TF_STAT_MAX,
 };
 

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <bpf/bpf.h>
 #include "loader.h"
 #include "log.h"
@@ -174,7 +176,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		if (attach_one(b, &hooks[i]))
 			goto fail;
 
-	if (o->scan_interval_ms) {
+	/* Even without warnings the scan counts what is open, for the final accounting. */
+	{
 		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(skel->maps.conns) };
 		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
 
@@ -244,6 +247,7 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 	if (!b->scan_link)
 		return -1;
 	b->skel->bss->scan_open = 0;
+	b->skel->bss->scan_visited = 0;
 	fd = bpf_iter_create(bpf_link__fd(b->scan_link));
 	if (fd < 0)
 		return -1;
@@ -284,6 +288,19 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		if ((*samples)[i].cookie)
 			(*samples)[kept++] = (*samples)[i];
 	return (long)kept;
+}
+
+void tf_bpf_freeze(struct tf_bpf *b)
+{
+	b->skel->bss->frozen = 1;
+	/*
+	 * Hook programs run inside RCU read-side sections: after a grace period
+	 * none is still running with the old value.  MEMBARRIER_CMD_GLOBAL waits
+	 * for one; where it is unavailable (nohz_full), a pause a hook run
+	 * cannot outlast in practice.
+	 */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(50 * 1000);
 }
 
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)

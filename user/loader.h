@@ -44,6 +44,11 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		 void (*between)(void *ctx), void *ctx);
 /* How full the ring buffer is now, 0..1 (0 when unknown). */
 double tf_bpf_ring_fill(struct tf_bpf *b);
+/*
+ * Stops counting and reporting in the kernel, and waits until no hook runs
+ * with the old setting: what is read afterwards is one consistent snapshot.
+ */
+void tf_bpf_freeze(struct tf_bpf *b);
 /* Sums the per-CPU counters into out[TF_STAT_MAX]. */
 int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out);
 /* Program runs the kernel skipped because the program was already running on that CPU. */

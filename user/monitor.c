@@ -381,13 +381,19 @@ int tf_monitor_run(const struct tf_options *o)
 	if (drain_loop(&m, &bpf))
 		status = 1;
 
-	/* Whatever happened, what was collected is printed and counted. */
+	/*
+	 * Whatever happened, what was collected is printed and counted, as one
+	 * snapshot: frozen first, then the ring, the open connections (the scan)
+	 * and the counters, so closed + open + lost = seen holds exactly.
+	 */
+	tf_bpf_freeze(&bpf);
 	ring_buffer__consume(bpf.rb);
 	tf_pending_drain(&m.pending, report, &m);
+	tf_bpf_scan(&bpf, &m.samples, &m.samples_cap, &m.summary.open_now, NULL, NULL);
 	if (tf_bpf_read_stats(&bpf, m.summary.kernel))
 		tf_warn("cannot read the kernel-side counters");
-	if (o->scan_interval_ms) /* connections still open, for the accounting */
-		tf_bpf_scan(&bpf, &m.samples, &m.samples_cap, &m.summary.open_now, NULL, NULL);
+	/* Open at the freeze but closed before the scan reached them. */
+	m.summary.open_now += m.summary.kernel[TF_STAT_CLOSED_FROZEN];
 	m.summary.orphan_amends = m.pending.orphan_amends;
 	m.summary.recursion_misses = tf_bpf_recursion_misses(&bpf);
 	if (m.recorder) {

@@ -4,6 +4,14 @@
 #include "strbuf.h"
 #include "summary.h"
 
+uint64_t tf_summary_ends_unseen(const struct tf_summary *s)
+{
+	uint64_t seen = s->kernel[TF_STAT_OPENED];
+	uint64_t accounted = s->kernel[TF_STAT_CLOSED] + s->kernel[TF_STAT_RING_LOST] + s->open_now;
+
+	return seen > accounted ? seen - accounted : 0;
+}
+
 void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 {
 	fprintf(out, "tcpfate: %" PRIu64 " connections ended (%" PRIu64 " shown):", s->ended, s->shown);
@@ -21,6 +29,9 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
 		s->kernel[TF_STAT_UNTRACKED],
 		s->kernel[TF_STAT_TIMER_MAP_FULL], s->recursion_misses, s->kernel[TF_STAT_RECOVERED]);
+	if (tf_summary_ends_unseen(s))
+		fprintf(out, "tcpfate: connection ends unseen %" PRIu64 " (socket freed without a close event)\n",
+			tf_summary_ends_unseen(s));
 	if (s->output_errors)
 		fprintf(out, "tcpfate: output write errors %" PRIu64 "\n", s->output_errors);
 	if (s->records_written || s->records_dropped)
@@ -55,6 +66,7 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	jw_uint(&w, "closes_submitted", s->kernel[TF_STAT_CLOSED]);
 	jw_uint(&w, "closes_restated", s->kernel[TF_STAT_CLOSE_RESTATED]);
 	jw_uint(&w, "open_now", s->open_now);
+	jw_uint(&w, "ends_unseen", tf_summary_ends_unseen(s));
 	jw_uint(&w, "events_lost", s->kernel[TF_STAT_RING_LOST]);
 	jw_uint(&w, "late_facts_lost", s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends);
 	jw_uint(&w, "untracked", s->kernel[TF_STAT_UNTRACKED]);

@@ -26,20 +26,46 @@ ends() { # PORT [PORT]: closes in namespace A with either port at one end
 count() { sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$1"; }
 
 check "churn cac: 20000 connections made" "$(count "$cac")" 20000
-# Exact is the goal; about one end in 40,000-1,000,000 is currently neither reported nor counted
-# as lost (the accounting gap of issue 7). Tolerate at most one here so CI is not flaky, and say so.
+# A connection whose socket the kernel frees with no move to CLOSE and no destroy event
+# (about one in a million on this kernel, see README "Accounting") has no record; it is counted
+# in the summary's ends_unseen, so reported + unseen covers every end.
+summary=$(jq -c 'select(.event == "summary")' "$OUT")
+unseen=$(jq -r .ends_unseen <<<"$summary")
 seen=$(ends 19000 19001)
-check_cmp "churn cac: tcpfate saw both ends of each (at most 1 of 40000 unaccounted)" "$seen" -ge 39999
-[ "$seen" -eq 40000 ] || echo "# counts: $((40000 - seen)) end(s) unaccounted (known gap, issue 7)"
+check_cmp "churn cac: ends reported (+ unseen, $unseen) cover both ends of each" "$((seen + unseen))" -ge 40000
+check_cmp "churn cac: no more ends reported than made" "$seen" -le 40000
 check "churn cac: all ok" "$(jq -c --argjson ns "$NETNS_A" 'select(.event == "close" and .netns == $ns and .sport >= 19000 and .sport <= 19001 and .label != "ok")' "$OUT" | wc -l)" 0
 check "churn rr: 10000 connections made" "$(count "$rr")" 10000
 seen=$(ends 19100)
-check_cmp "churn rr: tcpfate saw both ends of each (at most 1 of 20000 unaccounted)" "$seen" -ge 19999
+check_cmp "churn rr: ends reported (+ unseen) cover both ends of each" "$((seen + unseen))" -ge 20000
+check_cmp "churn rr: no more ends reported than made" "$seen" -le 20000
 check_cmp "churn rr: request and response bytes on every client record" \
 	"$(jq -c --argjson ns "$NETNS_A" 'select(.event == "close" and .netns == $ns and .dport == 19100 and .tx_bytes == 64 and .rx_bytes == 64)' "$OUT" | wc -l)" -ge 9999
 check "churn refused: 50 refused connects" "$(count "$refused")" 50
 check "churn refused: tcpfate labelled each refused" \
 	"$(jq -c --argjson ns "$NETNS_A" 'select(.event == "close" and .netns == $ns and .dport == 19200 and .label == "refused")' "$OUT" | wc -l)" 50
-summary=$(jq -c 'select(.event == "summary")' "$OUT")
 check "no events lost" "$(jq -r .events_lost <<<"$summary")" 0
 check "no connections untracked" "$(jq -r .untracked <<<"$summary")" 0
+check "every close the kernel submitted was reported" "$(jq -r .ended <<<"$summary")" "$(jq -r .closes_submitted <<<"$summary")"
+check "accounting: ended + open + lost + unseen = seen" \
+	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen' <<<"$summary")" "$(jq -r .tracked <<<"$summary")"
+check_cmp "ends unseen stay rare (at most 2 in 60,000)" "$unseen" -le 2
+
+# Stopped in the middle of a churn: the counts freeze first, so the last reading is one
+# snapshot (before, ends in flight at exit were neither reported nor open by a few).
+OUT2=$WORK/counts-stop.json
+start_tcpfate "$OUT2" -q || exit 0
+ip netns exec "$NS_A" "$CHURN" --mode cac --duration 3 --workers 2 --port 19300 >/dev/null &
+CHURN_PID=$!
+BG_PIDS+=("$CHURN_PID")
+sleep 1.5
+stop_tcpfate
+wait "$CHURN_PID"
+summary=$(jq -c 'select(.event == "summary")' "$OUT2")
+echo "# stopped mid-churn: $(jq -c '{tracked, ended, open_now, events_lost, ends_unseen, closes_submitted}' <<<"$summary")"
+check_cmp "stopped mid-churn: connections seen" "$(jq -r .tracked <<<"$summary")" -gt 10000
+check "stopped mid-churn: every close the kernel submitted was reported" \
+	"$(jq -r .ended <<<"$summary")" "$(jq -r .closes_submitted <<<"$summary")"
+check "stopped mid-churn: accounting adds up" \
+	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen' <<<"$summary")" "$(jq -r .tracked <<<"$summary")"
+check_cmp "stopped mid-churn: ends unseen stay rare" "$(jq -r .ends_unseen <<<"$summary")" -le 2
