@@ -18,7 +18,7 @@ WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
 PORT=18000
-CONFIGS=(none tcpfate-text tcpfate-json tcplife tcpstates)
+CONFIGS=(none tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
 TICKS=$(getconf CLK_TCK)
 TRACER_PID=
 
@@ -49,6 +49,7 @@ start_tracer() {
 	none) return 0 ;;
 	tcpfate-text) "$TCPFATE" "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-json) "$TCPFATE" --json "$@" >"$out" 2>"$out.err" & ;;
+	tcpfate-record) "$TCPFATE" -q --record "$out.db" "$@" >"$out" 2>"$out.err" & ;;
 	tcplife) "$TCPLIFE" >"$out" 2>"$out.err" & ;;
 	tcpstates) "$TCPSTATES" >"$out" 2>"$out.err" & ;;
 	esac
@@ -72,6 +73,8 @@ count_closes() { # CONFIG OUTFILE
 	tcpfate-text)
 		awk -v lo=$PORT -v hi=$hi '{ n = split($5, a, ":"); m = split($6, b, ":");
 			if ((a[n] >= lo && a[n] <= hi) || (b[m] >= lo && b[m] <= hi)) c++ } END { print c + 0 }' "$out" ;;
+	tcpfate-record)
+		sqlite3 "$out.db" "SELECT count(*) FROM connections WHERE (sport BETWEEN $PORT AND $hi) OR (dport BETWEEN $PORT AND $hi)" ;;
 	tcplife)
 		awk -v lo=$PORT -v hi=$hi '($4 >= lo && $4 <= hi) || ($6 >= lo && $6 <= hi) { c++ } END { print c + 0 }' "$out" ;;
 	tcpstates)
@@ -85,6 +88,9 @@ lost_events() { # CONFIG OUTFILE
 	case $1 in
 	tcpfate-json) jq -r 'select(.event == "summary") | .events_lost + .untracked' "$2" | tail -1 ;;
 	tcpfate-text) sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err" | awk '{ print $1 + $2 }' ;;
+	tcpfate-record) # the kernel side's losses, plus rows the recorder could not keep up with
+		{ sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err"
+		  sed -n 's/.*recording dropped \([0-9]*\).*/\1/p' "$2.err"; } | awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s + 0 }' ;;
 	tcplife | tcpstates) grep -oiE 'lost [0-9]+' "$2.err" | awk '{ s += $2 } END { print s + 0 }' ;;
 	*) echo 0 ;;
 	esac
@@ -129,7 +135,7 @@ run_one() {
 	fi
 	conns=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$line")
 	echo "$mode $config $rep $hold $(sed -n 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' <<<"$line") $conns $((cpu1 - cpu0)) $rss $closes ${lost:-0}" >>"$WORK/rows"
-	rm -f "$out" "$out.err"
+	rm -f "$out" "$out.err" "$out.db" "$out.db-wal" "$out.db-shm"
 }
 
 : >"$WORK/rows"
@@ -210,7 +216,7 @@ python_free_report() {
 	echo "64-byte request and response, close. Every connection has two ends, so a tracer should report"
 	echo "two closes per connection: *closes missing* counts the ones it did not report."
 	echo
-	echo "Tracers: tcpfate with text output to a file and with \`--json\` to a file (all hooks, labels,"
+	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, and \`--record\` to SQLite (all hooks, labels,"
 	echo "live-warning scans every second); \`tcplife\` and \`tcpstates\` from Debian's libbpf-tools ($(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null)),"
 	echo "output to a file. CPU is the tracer process's user+system time during the churn."
 	echo

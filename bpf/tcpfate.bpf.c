@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * tcpfate's kernel side.  It follows each TCP socket in socket local storage
- * (freed with the socket, so nothing to fill up or leak) and, when the socket
- * moves to CLOSE, submits one record with everything the kernel knew.  No
+ * tcpfate's kernel side.  It follows each TCP socket in a hash map keyed by
+ * the socket's address (entry deleted when the socket is destroyed) and, when
+ * the socket moves to CLOSE, submits one record with everything the kernel knew.  No
  * labels are decided here: the classifier in userspace reads the facts.
  *
  * Cost rules (see ../shared/KERNEL-NOTES.md): one record per connection, and
@@ -40,6 +40,7 @@ extern unsigned int CONFIG_HZ __kconfig;
 
 /* What the kernel side keeps per socket while it is open. */
 struct conn {
+	__u64 cookie; /* tells this socket from a later one at the same address */
 	__u64 start_ns;
 	__u64 established_ns;
 	__u64 peer_fin_ns;
@@ -68,12 +69,25 @@ struct conn {
 	__u32 open_at_freeze; /* claimed once, by the final scan or by its own close */
 };
 
+/*
+ * Keyed by the socket's address.  Socket local storage would free itself with
+ * the socket, but creating and freeing it was measured at ~800 ns per socket
+ * under churn, the largest single cost of tracking; a hash map without
+ * preallocation takes its entries from the kernel's per-CPU BPF allocator, so
+ * memory follows the sockets followed, up to max_entries (set by userspace;
+ * a full map is counted as untracked).  The entry is deleted at
+ * tcp_destroy_sock; an address reused by a new socket starts fresh at its
+ * connect() or SYN, and the cookie tells the scan a stale entry.
+ */
 struct {
-	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, int);
+	__uint(max_entries, 1 << 20); /* resized by userspace */
+	__type(key, __u64);
 	__type(value, struct conn);
 } conns SEC(".maps");
+
+static const struct conn no_conn; /* what a new entry starts from */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -89,8 +103,8 @@ struct {
 
 /*
  * The keepalive timer callback gets only the timer: the socket is reached by
- * container_of and probe reads, which cannot touch socket storage, so its
- * facts go to a map keyed by the socket's address, taken at CLOSE.
+ * container_of and probe reads (an untrusted pointer), so its facts go to a
+ * small LRU map of their own, keyed by the socket's address, taken at CLOSE.
  */
 struct keepalive_facts {
 	__u64 first_probe_ns; /* expiry that sent the first probe of the last episode */
@@ -182,29 +196,39 @@ static __always_inline bool claim_open_at_freeze(struct conn *c)
 }
 
 /* Start following a socket; `fresh` when its life starts now. */
+static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
+{
+	__u64 key = (__u64)tp;
+
+	return bpf_map_lookup_elem(&conns, &key);
+}
+
 static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool fresh)
 {
-	struct conn *c = bpf_sk_storage_get(&conns, (void *)tp, 0, BPF_SK_STORAGE_GET_F_CREATE);
+	__u64 key = (__u64)tp;
+	struct conn *c = bpf_map_lookup_elem(&conns, &key);
 
 	if (!c) {
-		stat_inc(TF_STAT_UNTRACKED);
-		return NULL;
+		/* Another CPU may add it first: then the lookup finds theirs. */
+		bpf_map_update_elem(&conns, &key, &no_conn, BPF_NOEXIST);
+		c = bpf_map_lookup_elem(&conns, &key);
+		if (!c) {
+			stat_inc(TF_STAT_UNTRACKED); /* the map is full */
+			return NULL;
+		}
 	}
 	if (fresh) {
-		/* A socket can connect again after CLOSE: forget the last life. */
+		/* A new life: a reconnect after CLOSE, or a new socket at a reused address. */
 		__builtin_memset(c, 0, sizeof(*c));
 		c->live = 1;
+		c->cookie = bpf_get_socket_cookie((void *)tp);
 	} else if (!c->live && !c->closed) {
 		c->live = 1;
 		c->flags |= TF_F_START_UNKNOWN;
+		c->cookie = bpf_get_socket_cookie((void *)tp);
 		count_opened(c);
 	}
 	return c;
-}
-
-static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
-{
-	return bpf_sk_storage_get(&conns, (void *)tp, 0, 0);
 }
 
 static __always_inline void take_current_owner(struct conn *c, __u32 how)
@@ -236,15 +260,16 @@ static __always_inline bool fin_received(const struct sock *sk)
 	return sock_flag(sk, bpf_core_enum_value(enum sock_flags, SOCK_DONE));
 }
 
+/* Works on a socket the scan reached by address too: probe reads only. */
 static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 now_ns)
 {
-	__u32 stamp = tp->retrans_stamp;
+	__u32 stamp = BPF_CORE_READ(tp, retrans_stamp);
 	__u64 unit = NSEC_PER_MSEC;
 
 	if (!stamp)
 		return 0;
 	/* Since 6.7 the stamp is in µs when the connection uses µs timestamps. */
-	if (bpf_core_field_exists(tp->tcp_usec_ts) && BPF_CORE_READ_BITFIELD(tp, tcp_usec_ts))
+	if (bpf_core_field_exists(tp->tcp_usec_ts) && BPF_CORE_READ_BITFIELD_PROBED(tp, tcp_usec_ts))
 		unit = 1000;
 	return now_ns - (__u64)(__u32)((__u32)(now_ns / unit) - stamp) * unit;
 }
@@ -280,7 +305,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		goto done;
 	}
 	r->type = TF_REC_CLOSE;
-	r->cookie = bpf_get_socket_cookie((void *)tp);
+	r->cookie = c->cookie;
 	r->start_ns = c->start_ns;
 	r->established_ns = c->established_ns;
 	r->end_ns = now;
@@ -371,7 +396,7 @@ static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c
 		return;
 	}
 	r->type = TF_REC_AMEND;
-	r->cookie = bpf_get_socket_cookie((void *)tp);
+	r->cookie = c->cookie;
 	r->end_ns = bpf_ktime_get_ns();
 	r->flags = flags;
 	r->pid = c->pid;
@@ -474,23 +499,27 @@ int BPF_PROG(tf_set_state, const struct sock *sk, const int old_state, const int
 }
 
 /*
- * The kernel skips a tracing program that is already running on this CPU (a
- * softirq interrupting it): a move to CLOSE can be missed that way.  Every
- * socket is destroyed in the end; one still live then is reported here.
+ * The end of every socket's entry.  Also: the kernel skips a tracing program
+ * that is already running on this CPU (a softirq interrupting it), so a move
+ * to CLOSE can be missed; a socket still live here is reported now.
  */
 SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tf_destroy, struct sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
+	__u64 key = (__u64)tp;
 	struct conn *c;
 
 	if (!tp)
 		return 0;
 	c = conn_lookup(tp);
-	if (!c || !c->live)
+	if (!c)
 		return 0;
-	stat_inc(TF_STAT_RECOVERED);
-	emit_close(tp, c, c->state, TF_F_RECOVERED);
+	if (c->live) {
+		stat_inc(TF_STAT_RECOVERED);
+		emit_close(tp, c, c->state, TF_F_RECOVERED);
+	}
+	bpf_map_delete_elem(&conns, &key);
 	return 0;
 }
 
@@ -764,21 +793,25 @@ __u64 scan_open = 0; /* connections open (counted as seen, not yet closed) */
 /*
  * The periodic scan: every socket we follow, in every namespace, without
  * walking the kernel's socket tables.  Only the ones worth a look are written.
+ * The map holds addresses, so the socket is read with probe reads, and only
+ * while its cookie is still the entry's (a socket freed without a destroy
+ * event leaves a stale entry behind until its address is reused).
  */
-SEC("iter/bpf_sk_storage_map")
-int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
+SEC("iter/bpf_map_elem")
+int tf_scan_open(struct bpf_iter__bpf_map_elem *ctx)
 {
-	const struct inet_connection_sock *icsk;
 	struct tf_open_sample s = {};
 	struct conn *c = ctx->value;
-	struct sock *sk = ctx->sk;
+	__u64 *key = ctx->key;
 	struct tcp_sock *tp;
+	struct sock *sk;
 	__u64 now_j;
 
-	if (!sk || !c || !c->live)
+	if (!key || !c || !c->live)
 		return 0;
-	tp = bpf_skc_to_tcp_sock(sk);
-	if (!tp)
+	tp = (struct tcp_sock *)*key;
+	sk = (struct sock *)tp;
+	if (BPF_CORE_READ(sk, __sk_common.skc_cookie.counter) != c->cookie)
 		return 0;
 	/*
 	 * A read() of an iterator returns only once it has output: with a million
@@ -789,15 +822,14 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 		bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	if (frozen ? claim_open_at_freeze(c) : c->counted)
 		scan_open++;
-	icsk = &tp->inet_conn;
-	s.state = tp->inet_conn.icsk_inet.sk.__sk_common.skc_state;
-	s.unread = tp->rcv_nxt - tp->copied_seq;
-	s.rcv_wnd = tp->rcv_wnd;
-	s.snd_wnd = tp->snd_wnd;
-	s.unsent = tp->write_seq - tp->snd_nxt;
-	s.unacked = tp->snd_nxt - tp->snd_una;
-	s.rto_retrans = icsk->icsk_retransmits;
-	s.probes = icsk->icsk_probes_out;
+	s.state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	s.unread = BPF_CORE_READ(tp, rcv_nxt) - BPF_CORE_READ(tp, copied_seq);
+	s.rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
+	s.snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	s.unsent = BPF_CORE_READ(tp, write_seq) - BPF_CORE_READ(tp, snd_nxt);
+	s.unacked = BPF_CORE_READ(tp, snd_nxt) - BPF_CORE_READ(tp, snd_una);
+	s.rto_retrans = BPF_CORE_READ(tp, inet_conn.icsk_retransmits);
+	s.probes = BPF_CORE_READ(tp, inet_conn.icsk_probes_out);
 	if (s.state == TF_TCP_SYN_SENT || s.state == TF_TCP_SYN_RECV)
 		return 0; /* handshakes end as labels, not warnings */
 	if (!s.unread && s.rcv_wnd && s.state != TF_TCP_CLOSE_WAIT && !s.rto_retrans &&
@@ -806,16 +838,16 @@ int tf_scan_open(struct bpf_iter__bpf_sk_storage_map *ctx)
 
 	s.now_ns = bpf_ktime_get_ns();
 	now_j = bpf_jiffies64();
-	s.cookie = bpf_get_socket_cookie(tp);
-	s.copied_seq = tp->copied_seq;
-	s.backoff = icsk->icsk_backoff;
+	s.cookie = c->cookie;
+	s.copied_seq = BPF_CORE_READ(tp, copied_seq);
+	s.backoff = BPF_CORE_READ(tp, inet_conn.icsk_backoff);
 	if (s.state == TF_TCP_CLOSE_WAIT)
 		s.peer_fin_ns = c->peer_fin_ns;
 	if (s.rto_retrans)
 		s.loss_since_ns = retrans_stamp_ns(tp, s.now_ns);
-	if (s.probes && icsk->icsk_probes_tstamp)
-		s.probe0_since_ns = jiffies_to_ns(icsk->icsk_probes_tstamp, s.now_ns, now_j);
-	capture_tuple(c, tp);
+	__u32 probes_stamp = BPF_CORE_READ(tp, inet_conn.icsk_probes_tstamp);
+	if (s.probes && probes_stamp)
+		s.probe0_since_ns = jiffies_to_ns(probes_stamp, s.now_ns, now_j);
 	__builtin_memcpy(s.saddr, c->saddr, sizeof(s.saddr));
 	__builtin_memcpy(s.daddr, c->daddr, sizeof(s.daddr));
 	s.sport = c->sport;

@@ -142,7 +142,7 @@ enum tf_stat {
 	TF_STAT_CLOSED,          /* CLOSE records submitted */
 	TF_STAT_RING_LOST,       /* CLOSE records lost: ring buffer full */
 	TF_STAT_AMEND_LOST,      /* amend records lost: ring buffer full */
-	TF_STAT_UNTRACKED,       /* socket storage could not be created */
+	TF_STAT_UNTRACKED,       /* no room in the connection table (max_entries) */
 	TF_STAT_TIMER_MAP_FULL,  /* keepalive timer facts could not be recorded */
 	TF_STAT_RST_NO_SOCKET,   /* RSTs sent for segments that matched no full socket */
 	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */

@@ -87,6 +87,8 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	err = bpf_map__set_max_entries(skel->maps.events, ring_bytes);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked);
 	if (err)
 		tf_error("cannot size BPF maps: %s", strerror(-err));
 	return err;

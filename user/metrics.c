@@ -266,7 +266,7 @@ static void render(struct tf_metrics *m, FILE *f)
 		h->kernel[TF_STAT_RING_LOST]);
 	counter(f, "tcpfate_late_facts_lost_total", "Late facts (RST or errno after close) that could not be merged.",
 		h->late_facts_lost);
-	counter(f, "tcpfate_connections_untracked_total", "Connections that could not be followed (no socket storage).",
+	counter(f, "tcpfate_connections_untracked_total", "Connections that could not be followed (the kernel table was full: --max-tracked).",
 		h->kernel[TF_STAT_UNTRACKED]);
 	counter(f, "tcpfate_hook_runs_skipped_total", "Hook runs the kernel skipped (re-entry on one CPU).",
 		h->hook_runs_skipped);

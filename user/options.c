@@ -13,6 +13,7 @@ enum {
 	OPT_INTERVAL,
 	OPT_RING_MB,
 	OPT_KEEPALIVE_SLOTS,
+	OPT_MAX_TRACKED,
 	OPT_NO_EXISTING,
 	OPT_SCAN_INTERVAL,
 	OPT_WARN_STALLED,
@@ -41,6 +42,7 @@ static const struct option long_options[] = {
 	{ "interval", required_argument, NULL, OPT_INTERVAL },
 	{ "ring-size", required_argument, NULL, OPT_RING_MB },
 	{ "keepalive-slots", required_argument, NULL, OPT_KEEPALIVE_SLOTS },
+	{ "max-tracked", required_argument, NULL, OPT_MAX_TRACKED },
 	{ "no-existing", no_argument, NULL, OPT_NO_EXISTING },
 	{ "scan-interval", required_argument, NULL, OPT_SCAN_INTERVAL },
 	{ "record", required_argument, NULL, OPT_RECORD },
@@ -99,6 +101,8 @@ void tf_options_usage(FILE *out)
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
 	      "      --ring-size MB    ring buffer size in MiB, a power of two (1-1024, default 4)\n"
 	      "      --keepalive-slots N  sockets whose keepalive timer is followed (1024-4194304, default 65536)\n"
+	      "      --max-tracked N   sockets followed at once (1024-67108864, default 1048576; beyond: counted\n"
+	      "                        as untracked; 16 bytes of kernel memory per slot up front)\n"
 	      "      --no-existing     do not adopt connections open before start-up\n"
 	      "      --user NAME       once attached, run as NAME (capabilities are always dropped then)\n"
 	      "  -v, --verbose         show libbpf's messages (verifier logs)\n"
@@ -194,6 +198,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	o->interval_ms = 100;
 	o->ring_mb = 4;
 	o->keepalive_slots = 65536;
+	o->max_tracked = 1 << 20;
 	o->scan_interval_ms = 1000;
 	o->warn_after_ms[TF_WARN_STALLED] = 5000;
 	o->warn_after_ms[TF_WARN_CLOSE_WAIT] = 10000;
@@ -259,6 +264,10 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 		case OPT_KEEPALIVE_SLOTS:
 			if (parse_u32(optarg, 1024, 4194304, &o->keepalive_slots))
 				return fail(err, err_len, "invalid --keepalive-slots '%s': expected 1024-4194304", optarg);
+			break;
+		case OPT_MAX_TRACKED:
+			if (parse_u32(optarg, 1024, 67108864, &o->max_tracked))
+				return fail(err, err_len, "invalid --max-tracked '%s': expected 1024-67108864", optarg);
 			break;
 		case OPT_SCAN_INTERVAL:
 			if (parse_u32(optarg, 0, 60000, &o->scan_interval_ms) ||

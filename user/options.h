@@ -20,6 +20,7 @@ struct tf_options {
 	uint32_t interval_ms;    /* how often the ring buffer is drained */
 	uint32_t ring_mb;        /* ring buffer size */
 	uint32_t keepalive_slots; /* sockets with keepalive facts in flight (LRU) */
+	uint32_t max_tracked;    /* sockets followed at once (the kernel's hash map) */
 	const char *output;      /* append output here instead of stdout */
 	const char *user;        /* become this user once attached */
 	const char *record;      /* SQLite recording; NULL: off */

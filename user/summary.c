@@ -24,7 +24,7 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 	fputc('\n', out);
 	fprintf(out,
 		"tcpfate: events lost %" PRIu64 " (ring buffer full), late facts lost %" PRIu64
-		", connections untracked %" PRIu64 " (socket storage), keepalive facts lost %" PRIu64 ", hook runs skipped %" PRIu64
+		", connections untracked %" PRIu64 " (table full: --max-tracked), keepalive facts lost %" PRIu64 ", hook runs skipped %" PRIu64
 		" (closes recovered %" PRIu64 ")\n",
 		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
 		s->kernel[TF_STAT_UNTRACKED],
