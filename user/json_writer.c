@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <stdbool.h>
 #include <string.h>
 #include "json_writer.h"
 
@@ -8,19 +9,29 @@ void jw_init(struct json_writer *w, struct strbuf *out)
 	w->out = out;
 }
 
+/* Bytes JSON lets through as they are: printable ASCII except '"' and '\\'. */
+static bool plain_byte(unsigned char c)
+{
+	return c >= 0x20 && c < 0x7f && c != '"' && c != '\\';
+}
+
 void jw_escape(struct strbuf *out, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
-	size_t i, run = 0; /* start of the current run of bytes that need no escape */
+	size_t i = 0, run; /* run: start of the current run of bytes that need no escape */
+	const char *esc;
+	unsigned char c;
 
-	for (i = 0; i < len && s[i]; i++) {
-		unsigned char c = (unsigned char)s[i];
-		const char *esc = NULL;
-
-		if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
-			continue;
+	for (;;) {
+		/* Most strings (addresses, names, times) are one plain run: scan it without writing. */
+		for (run = i; i < len && s[i] && plain_byte((unsigned char)s[i]); i++)
+			;
 		sb_mem(out, s + run, i - run);
-		run = i + 1;
+		if (i == len || !s[i])
+			return;
+
+		c = (unsigned char)s[i++];
+		esc = NULL;
 		switch (c) {
 		case '"': esc = "\\\""; break;
 		case '\\': esc = "\\\\"; break;
@@ -29,7 +40,7 @@ void jw_escape(struct strbuf *out, const char *s, size_t len)
 		case '\t': esc = "\\t"; break;
 		}
 		if (esc) {
-			sb_str(out, esc);
+			sb_mem(out, esc, 2);
 		} else {
 			/* Control bytes, DEL, and bytes that are not ASCII: a comm is not UTF-8 by promise. */
 			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
@@ -37,16 +48,13 @@ void jw_escape(struct strbuf *out, const char *s, size_t len)
 			sb_mem(out, u, sizeof(u));
 		}
 	}
-	sb_mem(out, s + run, i - run);
 }
 
-void jw_member(struct json_writer *w, const char *key, size_t key_len)
+void jw_member_slow(struct json_writer *w, const char *key, size_t key_len)
 {
-	if (w->depth > 0 && w->depth <= JW_MAX_DEPTH) {
-		if (w->need_comma[w->depth - 1])
-			sb_char(w->out, ',');
-		w->need_comma[w->depth - 1] = true;
-	}
+	if (w->comma)
+		sb_char(w->out, ',');
+	w->comma = true;
 	if (key) {
 		sb_char(w->out, '"');
 		sb_mem(w->out, key, key_len);
@@ -58,27 +66,33 @@ void jw_object_begin(struct json_writer *w, const char *key)
 {
 	JW_KEY(w, key);
 	sb_char(w->out, '{');
-	if (w->depth < JW_MAX_DEPTH)
-		w->need_comma[w->depth] = false;
-	w->depth++;
+	w->comma = false;
 }
 
 void jw_object_end(struct json_writer *w)
 {
 	sb_char(w->out, '}');
-	if (w->depth > 0)
-		w->depth--;
+	w->comma = true;
 }
 
-void jw_string_n(struct json_writer *w, const char *key, const char *value, size_t len)
+void jw_string_value(struct strbuf *out, const char *value, size_t len)
 {
-	JW_KEY(w, key);
 	if (!value) {
-		sb_mem(w->out, "null", 4);
+		sb_mem(out, "null", 4);
 		return;
 	}
-	sb_char(w->out, '"');
-	jw_escape(w->out, value, len);
-	sb_char(w->out, '"');
+	sb_char(out, '"');
+	jw_escape(out, value, len);
+	sb_char(out, '"');
 }
 
+void jw_plain_value(struct strbuf *out, const char *value)
+{
+	if (!value) {
+		sb_mem(out, "null", 4);
+		return;
+	}
+	sb_char(out, '"');
+	sb_str(out, value);
+	sb_char(out, '"');
+}

@@ -7,21 +7,54 @@
 #include <stdint.h>
 #include "strbuf.h"
 
-#define JW_MAX_DEPTH 8
-
+/*
+ * One flag is enough for commas at every depth: an object that ends is a
+ * value of its parent, so after '}' the parent needs a comma, and after '{'
+ * nobody does.
+ */
 struct json_writer {
 	struct strbuf *out;
-	int depth;
-	bool need_comma[JW_MAX_DEPTH];
+	bool comma;
 };
 
 void jw_init(struct json_writer *w, struct strbuf *out);
-/* The comma and the key (written as given: keys are literals in our code, never data). */
-void jw_member(struct json_writer *w, const char *key, size_t key_len);
+
+/* jw_member near the end of the buffer, or without a key (a value in an array or the top level). */
+void jw_member_slow(struct json_writer *w, const char *key, size_t key_len);
+
+/*
+ * The comma and the key (written as given: keys are literals in our code,
+ * never data).  Inline, so that a literal key is copied with a constant
+ * length: a connection line writes about thirty of them.
+ */
+static inline void jw_member(struct json_writer *w, const char *key, size_t key_len)
+{
+	struct strbuf *sb = w->out;
+	char *p;
+
+	if (__builtin_expect(!key || key_len + 4 > STRBUF_CAP - sb->len, 0)) {
+		jw_member_slow(w, key, key_len);
+		return;
+	}
+	/* Room is checked once for the whole key: the common case is a few stores. */
+	p = sb->buf + sb->len;
+	if (w->comma)
+		*p++ = ',';
+	w->comma = true;
+	*p++ = '"';
+	memcpy(p, key, key_len);
+	p += key_len;
+	*p++ = '"';
+	*p++ = ':';
+	sb->len = (size_t)(p - sb->buf);
+}
+
 void jw_object_begin(struct json_writer *w, const char *key);
 void jw_object_end(struct json_writer *w);
-/* Writes at most len bytes of value (for fixed-size, maybe unterminated buffers); NULL writes null. */
-void jw_string_n(struct json_writer *w, const char *key, const char *value, size_t len);
+/* The quoted, escaped value of a string; NULL writes null. */
+void jw_string_value(struct strbuf *out, const char *value, size_t len);
+/* The value of jw_plain: quoted as it is. */
+void jw_plain_value(struct strbuf *out, const char *value);
 
 /*
  * The scalar writers are inline so that the length of a literal key is known
@@ -29,9 +62,27 @@ void jw_string_n(struct json_writer *w, const char *key, const char *value, size
  */
 #define JW_KEY(w, key) jw_member((w), (key), (key) ? __builtin_strlen(key) : 0)
 
+/* Writes at most len bytes of value (for fixed-size, maybe unterminated buffers); NULL writes null. */
+static inline void jw_string_n(struct json_writer *w, const char *key, const char *value, size_t len)
+{
+	JW_KEY(w, key);
+	jw_string_value(w->out, value, len);
+}
+
 static inline void jw_string(struct json_writer *w, const char *key, const char *value)
 {
 	jw_string_n(w, key, value, value ? strlen(value) : 0);
+}
+
+/*
+ * A string our own code made (a name from a table, a formatted address or
+ * time): printable ASCII without quotes or backslashes, so not escaped.
+ * Anything that came from outside (a comm, a path) goes through jw_string.
+ */
+static inline void jw_plain(struct json_writer *w, const char *key, const char *value)
+{
+	JW_KEY(w, key);
+	jw_plain_value(w->out, value);
 }
 
 static inline void jw_uint(struct json_writer *w, const char *key, uint64_t value)

@@ -38,11 +38,11 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	sb_reset(&sb);
 	jw_init(&w, &sb);
 	jw_object_begin(&w, NULL);
-	jw_string(&w, "event", "close");
-	jw_string(&w, "ts", ts);
-	jw_string(&w, "label", tf_label_name(v->verdict.label));
-	jw_string(&w, "cause", v->verdict.cause);
-	jw_string(&w, "errno", v->errno_name);
+	jw_plain(&w, "event", "close");
+	jw_plain(&w, "ts", ts);
+	jw_plain(&w, "label", tf_label_name(v->verdict.label));
+	jw_plain(&w, "cause", v->verdict.cause);
+	jw_plain(&w, "errno", v->errno_name);
 	if (r->pid)
 		jw_uint(&w, "pid", r->pid);
 	else
@@ -50,10 +50,10 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_string_n(&w, "comm", r->comm[0] ? r->comm : NULL, sizeof(r->comm));
 	jw_uint(&w, "netns", r->netns);
 	jw_uint(&w, "family", v->family);
-	jw_string(&w, "direction", v->direction);
-	jw_string(&w, "saddr", v->saddr);
+	jw_plain(&w, "direction", v->direction);
+	jw_plain(&w, "saddr", v->saddr);
 	jw_uint(&w, "sport", r->sport);
-	jw_string(&w, "daddr", v->daddr);
+	jw_plain(&w, "daddr", v->daddr);
 	jw_uint(&w, "dport", r->dport);
 	jw_bool(&w, "start_known", !(r->flags & TF_F_START_UNKNOWN));
 	ms_or_null(&w, "duration_ms", v->duration_ms);
@@ -64,7 +64,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_uint(&w, "rx_bytes", r->rx_bytes);
 	jw_uint(&w, "tx_bytes", r->tx_bytes);
 	jw_uint(&w, "srtt_us", r->srtt_us);
-	jw_string(&w, "last_state", tf_state_name(r->old_state));
+	jw_plain(&w, "last_state", tf_state_name(r->old_state));
 	jw_uint(&w, "cookie", r->cookie);
 	ms_if_known(&w, "time_to_fail_ms", v->time_to_fail_ms);
 	ms_if_known(&w, "rx_idle_ms", v->rx_idle_ms);
@@ -73,7 +73,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	uint_if_set(&w, "zero_window_probes", v->zero_window_probes);
 	uint_if_set(&w, "retrans_bytes", r->retrans_bytes);
 	if (v->rst_reason)
-		jw_string(&w, "rst_reason", v->rst_reason);
+		jw_plain(&w, "rst_reason", v->rst_reason);
 	if (r->flags & TF_F_RECOVERED)
 		jw_bool(&w, "close_seen", false);
 	jw_object_end(&w);
@@ -95,9 +95,9 @@ void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall
 	sb_reset(&sb);
 	jw_init(&jw, &sb);
 	jw_object_begin(&jw, NULL);
-	jw_string(&jw, "event", w->ended ? "warning-end" : "warning");
-	jw_string(&jw, "kind", tf_warn_kind_name(w->kind));
-	jw_string(&jw, "ts", ts);
+	jw_plain(&jw, "event", w->ended ? "warning-end" : "warning");
+	jw_plain(&jw, "kind", tf_warn_kind_name(w->kind));
+	jw_plain(&jw, "ts", ts);
 	if (s->pid)
 		jw_uint(&jw, "pid", s->pid);
 	else
@@ -105,15 +105,15 @@ void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall
 	jw_string_n(&jw, "comm", s->comm[0] ? s->comm : NULL, sizeof(s->comm));
 	jw_uint(&jw, "netns", s->netns);
 	jw_uint(&jw, "family", family == AF_INET6 ? 6 : 4);
-	jw_string(&jw, "direction", s->direction == TF_DIR_OUT ? "out" : s->direction == TF_DIR_IN ? "in" : NULL);
-	jw_string(&jw, "saddr", saddr);
+	jw_plain(&jw, "direction", s->direction == TF_DIR_OUT ? "out" : s->direction == TF_DIR_IN ? "in" : NULL);
+	jw_plain(&jw, "saddr", saddr);
 	jw_uint(&jw, "sport", s->sport);
-	jw_string(&jw, "daddr", daddr);
+	jw_plain(&jw, "daddr", daddr);
 	jw_uint(&jw, "dport", s->dport);
 	jw_fixed(&jw, w->ended ? "lasted_ms" : "for_ms", (double)(w->at_ns - w->since_ns) / 1e6, 1);
 	if (w->ended)
 		jw_bool(&jw, "closed", w->closed);
-	jw_string(&jw, "state", tf_state_name(s->state));
+	jw_plain(&jw, "state", tf_state_name(s->state));
 	jw_uint(&jw, "bytes_waiting", s->unread);
 	jw_uint(&jw, "rcv_wnd", s->rcv_wnd);
 	jw_uint(&jw, "snd_wnd", s->snd_wnd);

@@ -3,6 +3,14 @@
 #include <string.h>
 #include "strbuf.h"
 
+void sb_mem_clipped(struct strbuf *sb, const char *s, size_t n)
+{
+	if (n > STRBUF_CAP - sb->len)
+		n = STRBUF_CAP - sb->len;
+	memcpy(sb->buf + sb->len, s, n);
+	sb->len += n;
+}
+
 void sb_pad(struct strbuf *sb, const char *s, size_t width)
 {
 	size_t n = strlen(s);
@@ -19,16 +27,41 @@ void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width)
 		sb_char(sb, ' ');
 }
 
-void sb_u64(struct strbuf *sb, uint64_t v)
+/*
+ * Two digits per division, written in place: the output path prints about
+ * twenty integers per connection.  Single digits never get here (inline).
+ */
+void sb_u64_digits(struct strbuf *sb, uint64_t v)
 {
-	char tmp[20];
-	int i = sizeof(tmp);
+	static const char pairs[201] =
+		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+		"8081828384858687888990919293949596979899";
+	char tmp[20], *end, *p;
+	size_t n = 1;
 
-	do {
-		tmp[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	sb_mem(sb, tmp + i, sizeof(tmp) - (size_t)i);
+	for (uint64_t t = v; t >= 10 && n < 20; t /= 10)
+		n++;
+	/* Near the end of the buffer, format aside and let sb_mem clip. */
+	end = n <= STRBUF_CAP - sb->len ? sb->buf + sb->len + n : tmp + sizeof(tmp);
+	p = end;
+	while (v >= 100) {
+		unsigned int d = (unsigned int)(v % 100) * 2;
+
+		v /= 100;
+		*--p = pairs[d + 1];
+		*--p = pairs[d];
+	}
+	if (v >= 10) {
+		*--p = pairs[v * 2 + 1];
+		*--p = pairs[v * 2];
+	} else {
+		*--p = (char)('0' + v);
+	}
+	if (end == tmp + sizeof(tmp))
+		sb_mem(sb, p, n);
+	else
+		sb->len += n;
 }
 
 void sb_i64(struct strbuf *sb, int64_t v)

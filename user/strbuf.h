@@ -25,12 +25,17 @@ static inline void sb_reset(struct strbuf *sb)
 }
 
 /* Appends are clipped at the capacity: a line is never longer than STRBUF_CAP. */
+void sb_mem_clipped(struct strbuf *sb, const char *s, size_t n);
+
+/* Inline with the common case first, so that a literal's copy has a constant length. */
 static inline void sb_mem(struct strbuf *sb, const char *s, size_t n)
 {
-	if (n > STRBUF_CAP - sb->len)
-		n = STRBUF_CAP - sb->len;
-	memcpy(sb->buf + sb->len, s, n);
-	sb->len += n;
+	if (__builtin_expect(n <= STRBUF_CAP - sb->len, 1)) {
+		memcpy(sb->buf + sb->len, s, n);
+		sb->len += n;
+	} else {
+		sb_mem_clipped(sb, s, n);
+	}
 }
 
 static inline void sb_char(struct strbuf *sb, char c)
@@ -48,7 +53,17 @@ static inline void sb_str(struct strbuf *sb, const char *s)
 void sb_pad(struct strbuf *sb, const char *s, size_t width);
 /* Spaces so that what comes next, of length n, ends at width from `start`. */
 void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width);
-void sb_u64(struct strbuf *sb, uint64_t v);
+void sb_u64_digits(struct strbuf *sb, uint64_t v);
+
+/* Most counters of a connection are 0: one digit is a byte, inline. */
+static inline void sb_u64(struct strbuf *sb, uint64_t v)
+{
+	if (v < 10)
+		sb_char(sb, (char)('0' + v));
+	else
+		sb_u64_digits(sb, v);
+}
+
 void sb_i64(struct strbuf *sb, int64_t v);
 /* value / 10^decimals, printed with exactly `decimals` digits after the point (rounded by caller). */
 void sb_fixed(struct strbuf *sb, int64_t scaled, int decimals);
