@@ -19,6 +19,7 @@ struct tf_kernel {
 	bool has_timer_expire;
 	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
 	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
+	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
 };
 
 /* Fills k; never fails (missing things are recorded as missing). */

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
@@ -68,6 +69,9 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
 			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
 					     : "tcp_keepalive_timer not in /proc/kallsyms");
 	}
+	/* Not a loss of information, only of speed: no warning. */
+	bpf_program__set_autoload(skel->progs.tf_scan_open, k->has_rdonly_cast);
+	bpf_program__set_autoload(skel->progs.tf_scan_probe, !k->has_rdonly_cast);
 	if (!k->has_io_tracepoints) {
 		bpf_program__set_autoload(skel->progs.tf_send_length, false);
 		bpf_program__set_autoload(skel->progs.tf_recv_length, false);
@@ -183,10 +187,18 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(skel->maps.conns) };
 		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
 
-		b->scan_link = bpf_program__attach_iter(skel->progs.tf_scan_open, &iter_opts);
+		struct bpf_program *scan = bpf_program__autoload(skel->progs.tf_scan_open) ? skel->progs.tf_scan_open
+											     : skel->progs.tf_scan_probe;
+
+		b->scan_link = bpf_program__attach_iter(scan, &iter_opts);
 		if (!b->scan_link)
 			tf_warn("cannot scan open connections (%s): no live warnings", strerror(errno));
 	}
+	/* Kept, because owners are looked for again later, when privileges may be gone. */
+	b->owners_link = bpf_program__attach_iter(skel->progs.tf_adopt_owners, NULL);
+	if (!b->owners_link)
+		tf_warn("cannot walk open file descriptors (%s): connections open before start-up and "
+			"accepted ones that never read or write have no owner", strerror(errno));
 	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, ctx, NULL);
 	if (!b->rb) {
 		tf_error("cannot set up the ring buffer: %s", strerror(errno));
@@ -199,33 +211,42 @@ fail:
 	return -1;
 }
 
-/* Runs one iterator program to the end; its work is done in the program. */
-static int run_iterator(struct bpf_program *prog, const char *what)
+/* Reads an iterator to the end; its work is done in the program. */
+static int read_iterator(struct bpf_link *link, const char *what)
 {
-	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
 	char buf[256];
 	ssize_t n;
 	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		tf_warn("cannot walk %s: %s", what, strerror(-err));
+		return err;
+	}
+	/* The kernel pauses an iterator every million objects (EAGAIN): read on. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
+		;
+	if (n < 0) {
+		err = -errno;
+		tf_warn("walking %s failed: %s", what, strerror(-err));
+	}
+	close(fd);
+	return err;
+}
+
+/* Runs one iterator program once, through a link of its own. */
+static int run_iterator(struct bpf_program *prog, const char *what)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int err;
 
 	if (!link) {
 		err = -errno;
 		tf_warn("cannot walk %s: %s", what, strerror(-err));
 		return err;
 	}
-	fd = bpf_iter_create(bpf_link__fd(link));
-	if (fd < 0) {
-		err = -errno;
-		tf_warn("cannot walk %s: %s", what, strerror(-err));
-	} else {
-		/* The kernel pauses an iterator every million objects (EAGAIN): read on. */
-		while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
-			;
-		if (n < 0) {
-			err = -errno;
-			tf_warn("walking %s failed: %s", what, strerror(-err));
-		}
-		close(fd);
-	}
+	err = read_iterator(link, what);
 	bpf_link__destroy(link);
 	return err;
 }
@@ -234,18 +255,33 @@ int tf_bpf_adopt_existing(struct tf_bpf *b)
 {
 	/* Sockets first, then owners: the owner walk also adopts sockets of other namespaces. */
 	int err = run_iterator(b->skel->progs.tf_adopt_sockets, "open TCP sockets");
-	int err2 = run_iterator(b->skel->progs.tf_adopt_owners, "open file descriptors");
+	int err2 = b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
 
 	return err ? err : err2;
+}
+
+int tf_bpf_find_owners(struct tf_bpf *b)
+{
+	return b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
 }
 
 long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
 		 void (*between)(void *ctx), void *ctx)
 {
 	size_t used = 0; /* bytes */
+	uint64_t t0;
 	ssize_t got;
 	int fd;
 
+	b->scan_busy_ns = 0;
 	if (!b->scan_link)
 		return -1;
 	b->skel->bss->scan_open = 0;
@@ -271,7 +307,9 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		 * full, and with the scan's progress markers a small buffer
 		 * fills every few thousand sockets.
 		 */
+		t0 = monotonic_ns();
 		got = read(fd, (char *)*samples + used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
+		b->scan_busy_ns += monotonic_ns() - t0;
 		/* A scan of a million sockets takes a while: keep draining the ring meanwhile. */
 		if (between)
 			between(ctx);
@@ -344,6 +382,7 @@ void tf_bpf_stop(struct tf_bpf *b)
 {
 	ring_buffer__free(b->rb);
 	bpf_link__destroy(b->scan_link);
+	bpf_link__destroy(b->owners_link);
 	if (b->ring_consumer) {
 		munmap((void *)b->ring_consumer, (size_t)sysconf(_SC_PAGESIZE));
 		munmap((void *)b->ring_producer, (size_t)sysconf(_SC_PAGESIZE));

@@ -15,7 +15,8 @@ struct tcpfate_bpf;
 
 struct tf_bpf {
 	struct tcpfate_bpf *skel;
-	struct bpf_link *scan_link; /* iterator over tracked sockets, for live warnings */
+	struct bpf_link *scan_link;   /* iterator over tracked sockets, for live warnings */
+	struct bpf_link *owners_link; /* iterator over every process's open files */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;
 	struct ring_buffer *rb;
@@ -23,6 +24,7 @@ struct tf_bpf {
 	const volatile unsigned long *ring_consumer;
 	const volatile unsigned long *ring_producer;
 	unsigned long ring_size;
+	uint64_t scan_busy_ns; /* time the last scan spent in the kernel's iterator, without the drains between */
 };
 
 /*
@@ -34,6 +36,12 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		 ring_buffer_sample_fn on_record, void *ctx);
 /* Adopt sockets that were open before start-up (and their owners). */
 int tf_bpf_adopt_existing(struct tf_bpf *b);
+/*
+ * Walks every process's open files and gives followed sockets without an
+ * owner theirs: an accepted connection whose server never reads or writes
+ * has none otherwise (the owner is learnt from its I/O).
+ */
+int tf_bpf_find_owners(struct tf_bpf *b);
 /*
  * Reads one scan of open connections worth a look into *samples (grown as
  * needed, caller frees); returns how many, or -1.  *open gets the number of

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# Live warnings from the periodic scan of open connections, made for real: a
+# server that never closes after the peer did (close-wait), a client whose
+# data is dropped (retransmitting), a server that never reads (stalled), and
+# a sender facing a closed window (zero-window).  Two instances watch the same
+# connections: one reads sockets the fast way (bpf_rdonly_cast, 6.2+), one the
+# way older kernels must (probe reads); both must see every warning.
+set -u
+. "$(dirname "$0")/../lib.sh"
+trap cleanup EXIT
+
+ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+
+WARN_OPTS=(--scan-interval 200 --warn-close-wait 1 --warn-retrans 1 --warn-stalled 1 --warn-zero-window 1)
+start_tcpfate "$WORK/fast.json" "${WARN_OPTS[@]}" || exit 0
+FAST_PID=$TCPFATE_PID
+TCPFATE_SCAN_PROBE_READS=1 start_tcpfate "$WORK/probe.json" "${WARN_OPTS[@]}" || exit 0
+PROBE_PID=$TCPFATE_PID
+
+loaded() { bpftool prog show 2>/dev/null | grep -c " name $1 "; }
+check "the fast scan program is loaded once (by the first instance)" "$(loaded tf_scan_open)" 1
+check "the probe-read scan program is loaded once (by the second)" "$(loaded tf_scan_probe)" 1
+
+# close-wait: the client connects and closes; the server neither reads nor closes.
+drive cw-srv "$NS_B" server $B4 29101 sink
+wait_line cw-srv listening
+drive cw-cli "$NS_A" client $B4 29101 connect
+# retransmitting: established, then everything to the server dropped before the client writes.
+drive rt-srv "$NS_B" server $B4 29102 hold
+wait_line rt-srv listening
+drive rt-cli "$NS_A" client $B4 29102 hold --delay 1500
+wait_line rt-cli connected
+nft_rule "$NS_B" "tcp dport 29102 drop"
+# stalled: the client writes a request and waits; the server never reads it.
+drive st-srv "$NS_B" server $B4 29103 sink
+wait_line st-srv listening
+drive st-cli "$NS_A" client $B4 29103 hold --delay 100
+# zero-window: the client writes until the server's window is closed.
+drive zw-srv "$NS_B" server $B4 29104 sink
+wait_line zw-srv listening
+drive zw-cli "$NS_A" client $B4 29104 fill
+wait_line zw-cli stalled 15
+
+# warning FILE KIND SELECT: the first warning of KIND matching SELECT, waited for.
+warning() {
+	local deadline=$((SECONDS + 15)) w
+	while :; do
+		w=$(jq -c "select(.event == \"warning\" and .kind == \"$2\" and ($3))" "$1" 2>/dev/null | head -1)
+		[ -n "$w" ] || [ $SECONDS -ge $deadline ] && break
+		sleep 0.2
+	done
+	echo "$w"
+}
+
+for variant in fast probe; do
+	out=$WORK/$variant.json
+	w=$(warning "$out" close-wait ".sport == 29101")
+	check "$variant: close-wait warning on the server's end" "$(jq -r '[.direction, .state, .pid] | @tsv' <<<"$w")" \
+		"$(printf 'in\tCLOSE_WAIT\t%s' "$(field cw-srv pid)")"
+	check_cmp "$variant: close-wait lasted at least the threshold (ms)" "$(jq -r .for_ms <<<"$w")" -ge 1000
+
+	w=$(warning "$out" retransmitting ".dport == 29102")
+	check "$variant: retransmitting warning on the client's end" "$(jq -r '[.direction, .pid] | @tsv' <<<"$w")" \
+		"$(printf 'out\t%s' "$(field rt-cli pid)")"
+	check_cmp "$variant: retransmitting: RTOs counted" "$(jq -r .retransmits <<<"$w")" -ge 1
+	check_cmp "$variant: retransmitting: bytes unacknowledged" "$(jq -r .unacked <<<"$w")" -gt 0
+
+	w=$(warning "$out" stalled ".sport == 29103")
+	check "$variant: stalled warning on the server that does not read" "$(jq -r '[.direction, .state] | @tsv' <<<"$w")" \
+		"$(printf 'in\tESTABLISHED')"
+	check_cmp "$variant: stalled: the request waits unread (bytes)" "$(jq -r .bytes_waiting <<<"$w")" -gt 0
+
+	w=$(warning "$out" zero-window ".dport == 29104")
+	check "$variant: zero-window warning on the blocked sender" "$(jq -r '[.direction, .snd_wnd] | @tsv' <<<"$w")" \
+		"$(printf 'out\t0')"
+	check_cmp "$variant: zero-window: data waits to be sent (bytes)" "$(jq -r .unsent <<<"$w")" -gt 0
+done
+
+# Nothing else warned: the idle listening sockets and the instances' own state are quiet.
+for variant in fast probe; do
+	check "$variant: no warning about other ports" \
+		"$(jq -c 'select(.event == "warning" and ([.sport, .dport] | any(. >= 29101 and . <= 29104) | not))' \
+			"$WORK/$variant.json" | wc -l)" 0
+done
+
+TCPFATE_PID=$FAST_PID stop_tcpfate
+TCPFATE_PID=$PROBE_PID stop_tcpfate
+echo "# $PASSED passed, $FAILED failed"
