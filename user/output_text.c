@@ -45,9 +45,7 @@ static void column_endpoint(struct strbuf *sb, int family, const char *addr, uns
 		sb_char(sb, ']');
 	sb_char(sb, ':');
 	sb_u64(sb, port);
-	do
-		sb_char(sb, ' ');
-	while (sb->len - start < W_ENDPOINT + 1);
+	sb_pad_column(sb, start, W_ENDPOINT);
 }
 
 /* Milliseconds with enough digits to matter: 0.031ms, 12.4ms, 3050ms. */
@@ -120,9 +118,7 @@ static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const c
 		size_t start = sb->len;
 
 		sb_u64(sb, pid);
-		do
-			sb_char(sb, ' ');
-		while (sb->len - start < W_PID + 1);
+		sb_pad_column(sb, start, W_PID);
 	} else {
 		sb_pad(sb, "-", W_PID);
 	}
@@ -142,8 +138,9 @@ static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const c
 static void duration_column(struct strbuf *sb, double ms)
 {
 	size_t start = sb->len;
-	struct strbuf num = { 0 };
+	struct strbuf num; /* not zeroed: 2 KiB per line otherwise */
 
+	sb_reset(&num);
 	if (isnan(ms))
 		sb_char(&num, '?');
 	else

@@ -13,12 +13,20 @@ void sb_mem_clipped(struct strbuf *sb, const char *s, size_t n)
 
 void sb_pad(struct strbuf *sb, const char *s, size_t width)
 {
-	size_t n = strlen(s);
+	size_t start = sb->len;
 
-	sb_mem(sb, s, n);
-	do
-		sb_char(sb, ' ');
-	while (++n < width + 1);
+	sb_str(sb, s);
+	sb_pad_column(sb, start, width);
+}
+
+void sb_pad_column(struct strbuf *sb, size_t start, size_t width)
+{
+	size_t used = sb->len - start, n = used < width ? width + 1 - used : 1;
+
+	if (n > STRBUF_CAP - sb->len)
+		n = STRBUF_CAP - sb->len;
+	memset(sb->buf + sb->len, ' ', n);
+	sb->len += n;
 }
 
 void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width)
@@ -37,10 +45,16 @@ void sb_u64_digits(struct strbuf *sb, uint64_t v)
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
+	static const uint64_t above[19] = { 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+					    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
+					    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
+					    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
+					    100000000000000000ULL, 1000000000000000000ULL,
+					    10000000000000000000ULL };
 	char tmp[20], *end, *p;
 	size_t n = 1;
 
-	for (uint64_t t = v; t >= 10 && n < 20; t /= 10)
+	while (n < 20 && v >= above[n - 1]) /* compares, not divisions */
 		n++;
 	/* Near the end of the buffer, format aside and let sb_mem clip. */
 	end = n <= STRBUF_CAP - sb->len ? sb->buf + sb->len + n : tmp + sizeof(tmp);

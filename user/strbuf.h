@@ -51,6 +51,8 @@ static inline void sb_str(struct strbuf *sb, const char *s)
 
 /* s, then spaces up to width columns (at least one space when s is longer: columns never touch). */
 void sb_pad(struct strbuf *sb, const char *s, size_t width);
+/* Spaces after what was written since `start`, as sb_pad does. */
+void sb_pad_column(struct strbuf *sb, size_t start, size_t width);
 /* Spaces so that what comes next, of length n, ends at width from `start`. */
 void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width);
 void sb_u64_digits(struct strbuf *sb, uint64_t v);
