@@ -368,5 +368,11 @@ void tf_recorder_close(struct tf_recorder *r)
 	free(r->queue);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
+	/* The counts outlive the recorder: the summary reads them after this. */
+	uint64_t dropped = r->dropped, written = r->written, write_errors = r->write_errors;
+
 	memset(r, 0, sizeof(*r));
+	r->dropped = dropped;
+	r->written = written;
+	r->write_errors = write_errors;
 }

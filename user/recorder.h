@@ -50,7 +50,7 @@ int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s
 		     size_t err_len);
 /* Never blocks on the disk: a full queue counts the record as dropped. */
 void tf_recorder_add(struct tf_recorder *r, const struct tf_record *rec, int64_t mono_to_wall_ns);
-/* Writes what is queued, stops the writer, closes the database. */
+/* Writes what is queued, stops the writer, closes the database; the counts stay readable. */
 void tf_recorder_close(struct tf_recorder *r);
 uint64_t tf_recorder_dropped(struct tf_recorder *r);
 

@@ -80,6 +80,26 @@ grep -qE 'output write errors [1-9]' "$WORK/full.err" && ok "full disk: write er
 grep -qE '^tcpfate: [0-9]+ connections ended' "$WORK/full.err" && ok "full disk: the summary still comes" ||
 	not_ok "full disk: the summary still comes"
 
+# A recording on the same small disk (emptied first, so that the schema fits): rows the disk
+# refuses are counted, and recorded + dropped = ended.
+rm -f "$MNT/out.json"
+"$TCPFATE" --json --record "$MNT/rec.db" --duration 6 >"$WORK/fullrec.json" 2>"$WORK/fullrec.err" &
+PID=$!
+BG_PIDS+=("$PID")
+until grep -q '^tcpfate: ready' "$WORK/fullrec.err" 2>/dev/null; do
+	kill -0 "$PID" 2>/dev/null || break
+	sleep 0.05
+done
+ip netns exec "$NS_A" "$CHURN" --mode cac --count 5000 --workers 1 --port 28100 >/dev/null
+wait "$PID"
+check "full disk, recording: ran to the end (exit 0)" "$?" 0
+summary=$(jq -c 'select(.event == "summary")' "$WORK/fullrec.json")
+check_cmp "full disk, recording: dropped rows counted" "$(jq -r .records_dropped <<<"$summary")" -gt 0
+check "full disk, recording: recorded + dropped = ended" \
+	"$(jq -r '.records_written + .records_dropped == .ended' <<<"$summary")" true
+grep -qE 'recording dropped [1-9]' "$WORK/fullrec.err" && ok "full disk, recording: said in the summary" ||
+	not_ok "full disk, recording: said in the summary: $(tail -3 "$WORK/fullrec.err")"
+
 # --- two instances side by side see the same connection ---------------------------------------
 start_tcpfate "$WORK/one.json" || exit 0
 FIRST=$TCPFATE_PID
