@@ -44,6 +44,7 @@ struct conn {
 	__u64 start_ns;
 	__u64 established_ns;
 	__u64 peer_fin_ns;
+	__u64 changed_ns;  /* the last state change: the end of a socket freed without one */
 	__u32 fin_snd_una; /* sequence numbers when the peer's FIN arrived */
 	__u32 fin_snd_nxt;
 	__u8 saddr[TF_ADDR_LEN];
@@ -195,6 +196,9 @@ static __always_inline bool claim_open_at_freeze(struct conn *c)
 	return c->counted && !__sync_lock_test_and_set(&c->open_at_freeze, 1);
 }
 
+/* Reports a followed socket that was freed without any close event (below). */
+static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie);
+
 /* Start following a socket; `fresh` when its life starts now. */
 static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
 {
@@ -219,9 +223,13 @@ static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool f
 	}
 	if (fresh) {
 		/* A new life: a reconnect after CLOSE, or a new socket at a reused address. */
+		__u64 cookie = bpf_get_socket_cookie((void *)tp);
+
+		if (c->live && c->cookie != cookie)
+			emit_found_gone(c, c->cookie); /* the last socket here went without a word */
 		__builtin_memset(c, 0, sizeof(*c));
 		c->live = 1;
-		c->cookie = bpf_get_socket_cookie((void *)tp);
+		c->cookie = cookie;
 	} else if (!c->live && !c->closed) {
 		c->live = 1;
 		c->flags |= TF_F_START_UNKNOWN;
@@ -412,6 +420,7 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 	struct tcp_sock *tp;
 	struct conn *c;
 	bool starts;
+	__u64 now;
 
 	/* FIN_WAIT2 tells nothing the classifier uses: skip it before any lookup. */
 	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN || new_state == TF_TCP_FIN_WAIT2)
@@ -437,24 +446,26 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 	c = conn_track(tp, starts);
 	if (!c)
 		return;
+	now = bpf_ktime_get_ns();
+	c->changed_ns = now;
 
 	switch (new_state) {
 	case TF_TCP_SYN_SENT:
 		/* Inside connect(): process context, the PID is the owner's. */
-		c->start_ns = bpf_ktime_get_ns();
+		c->start_ns = now;
 		c->direction = TF_DIR_OUT;
 		count_opened(c);
 		take_current_owner(c, TF_F_OWNER_CONNECT);
 		break;
 	case TF_TCP_SYN_RECV:
 		if (starts) {
-			c->start_ns = bpf_ktime_get_ns();
+			c->start_ns = now;
 			c->direction = TF_DIR_IN;
 		}
 		break;
 	case TF_TCP_ESTABLISHED:
 		count_opened(c);
-		c->established_ns = bpf_ktime_get_ns();
+		c->established_ns = now;
 		c->flags |= TF_F_ESTABLISHED;
 		/*
 		 * A child socket is born at the handshake's last ACK; the SYN
@@ -467,7 +478,7 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 	case TF_TCP_CLOSE_WAIT:
 		/* tcp_ack() has run for the FIN segment: snd_una is what the peer had seen. */
 		c->flags |= TF_F_PEER_FIN;
-		c->peer_fin_ns = bpf_ktime_get_ns();
+		c->peer_fin_ns = now;
 		c->fin_snd_una = tp->snd_una;
 		c->fin_snd_nxt = tp->snd_nxt;
 		break;
@@ -787,6 +798,59 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
 }
 
 /*
+ * A socket freed with no close event at all (about one accepted socket per
+ * million under heavy churn leaves FIN_WAIT1 that way: no CLOSE, no
+ * tcp_destroy_sock).  Its address then holds another socket: found when
+ * that one starts a connection there (conn_track), or by the scan.  It is
+ * reported from what the entry knew: ended at its last state change, no
+ * byte counts, marked recovered.  The claim on the cookie makes it once;
+ * after the freeze nothing is reported and it stays an unseen end, counted
+ * as such.
+ */
+static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie)
+{
+	struct tf_record *r;
+
+	if (frozen || __sync_val_compare_and_swap(&c->cookie, cookie, 0) != cookie)
+		return false;
+	count_opened(c);
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(TF_STAT_RING_LOST);
+		goto done;
+	}
+	__builtin_memset(r, 0, sizeof(*r));
+	r->type = TF_REC_CLOSE;
+	r->cookie = cookie;
+	r->start_ns = c->start_ns;
+	r->established_ns = c->established_ns;
+	r->end_ns = c->changed_ns;
+	r->peer_fin_ns = c->peer_fin_ns;
+	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));
+	__builtin_memcpy(r->daddr, c->daddr, sizeof(r->daddr));
+	r->sport = c->sport;
+	r->dport = c->dport;
+	r->family = c->family;
+	r->pid = c->pid;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	r->syn_retrans = c->syn_retrans;
+	r->sk_err = c->report_err;
+	r->flags = c->flags | TF_F_RECOVERED | TF_F_FOUND_GONE;
+	r->direction = c->direction;
+	r->old_state = c->state;
+	r->rst_rx_state = c->rst_rx_state;
+	r->rst_tx_state = c->rst_tx_state;
+	r->rst_tx_reason = c->rst_tx_reason;
+	submit(r);
+	stat_inc(TF_STAT_CLOSED);
+	stat_inc(TF_STAT_FOUND_GONE);
+done:
+	c->live = 0;
+	c->closed = 1;
+	return true;
+}
+
+/*
  * What the scan reads of a followed socket.  The map holds only the socket's
  * address, so the reads are of memory the program does not own: either
  * direct loads through a read-only cast (the verifier makes them faulting
@@ -879,7 +943,7 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	struct conn *c = ctx->value;
 	__u64 *key = ctx->key;
 	struct scan_view v;
-	__u64 now_j;
+	__u64 now_j, mine;
 
 	if (!key || !c || !c->live)
 		return 0;
@@ -887,8 +951,15 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 		scan_read_direct(*key, &v, false);
 	else
 		scan_read_probe(*key, &v, false);
-	if (v.cookie != c->cookie)
+	mine = c->cookie;
+	if (v.cookie != mine) {
+		/* Gone without a word. */
+		__u64 addr = *key; /* the helper wants the key on the stack, not in the iterator's buffer */
+
+		if (emit_found_gone(c, mine))
+			bpf_map_delete_elem(&conns, &addr);
 		return 0;
+	}
 	/*
 	 * A read() of an iterator returns only once it has output: with a million
 	 * idle sockets that is a million sockets later.  A marker (cookie 0) every

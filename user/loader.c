@@ -158,8 +158,11 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 
 	err = tcpfate_bpf__load(skel);
 	if (err) {
-		if (err == -EPERM || err == -EACCES)
+		/* With the capabilities, EACCES is the verifier refusing a program, not a permission. */
+		if (err == -EPERM || (err == -EACCES && !k->privileged))
 			tf_error("not allowed to load BPF programs: run as root (or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)");
+		else if (err == -EACCES)
+			tf_error("this kernel's verifier refused a program (run with --verbose for its log)");
 		else
 			tf_error("cannot load the BPF programs: %s (run with --verbose for the verifier log)",
 				 strerror(-err));

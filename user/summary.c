@@ -29,6 +29,9 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 		s->kernel[TF_STAT_RING_LOST], s->kernel[TF_STAT_AMEND_LOST] + s->orphan_amends,
 		s->kernel[TF_STAT_UNTRACKED],
 		s->kernel[TF_STAT_TIMER_MAP_FULL], s->recursion_misses, s->kernel[TF_STAT_RECOVERED]);
+	if (s->kernel[TF_STAT_FOUND_GONE])
+		fprintf(out, "tcpfate: sockets found gone %" PRIu64 " (freed without a close event; reported by the scan)\n",
+			s->kernel[TF_STAT_FOUND_GONE]);
 	if (tf_summary_ends_unseen(s))
 		fprintf(out, "tcpfate: connection ends unseen %" PRIu64 " (socket freed without a close event)\n",
 			tf_summary_ends_unseen(s));
@@ -74,6 +77,7 @@ void tf_summary_print_json(FILE *out, const struct tf_summary *s)
 	jw_uint(&w, "rst_without_socket", s->kernel[TF_STAT_RST_NO_SOCKET]);
 	jw_uint(&w, "hook_runs_skipped", s->recursion_misses);
 	jw_uint(&w, "closes_recovered", s->kernel[TF_STAT_RECOVERED]);
+	jw_uint(&w, "sockets_found_gone", s->kernel[TF_STAT_FOUND_GONE]);
 	jw_uint(&w, "output_errors", s->output_errors);
 	jw_uint(&w, "records_written", s->records_written);
 	jw_uint(&w, "records_dropped", s->records_dropped);
