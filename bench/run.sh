@@ -86,7 +86,7 @@ count_closes() { # CONFIG OUTFILE
 
 lost_events() { # CONFIG OUTFILE
 	case $1 in
-	tcpfate-json) jq -r 'select(.event == "summary") | .events_lost + .untracked' "$2" | tail -1 ;;
+	tcpfate-json) tail -n 1 "$2" | jq -r 'select(.event == "summary") | .events_lost + .untracked' ;; # the last line
 	tcpfate-text) sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err" | awk '{ print $1 + $2 }' ;;
 	tcpfate-record) # the kernel side's losses, plus rows the recorder could not keep up with
 		{ sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err"
