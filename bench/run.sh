@@ -6,14 +6,14 @@
 # repetition.  Writes bench/RESULTS.md.
 #
 #   BENCH_SECONDS (default 4)  length of one churn run
-#   BENCH_REPS (default 3)     repetitions
+#   BENCH_REPS (default 5)     repetitions
 #   BENCH_WORKERS (default 2)  churn threads (the machine has 2 cores)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CHURN=$ROOT/build/bench/churn
 TCPFATE=$ROOT/tcpfate
 SECS=${BENCH_SECONDS:-4}
-REPS=${BENCH_REPS:-3}
+REPS=${BENCH_REPS:-5}
 WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
