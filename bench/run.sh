@@ -18,7 +18,8 @@ WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
 PORT=18000
-CONFIGS=(none tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
+# none-again: a second run with no tracer, compared like a tracer: the noise floor of a ratio.
+CONFIGS=(none none-again tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
 TICKS=$(getconf CLK_TCK)
 TRACER_PID=
 
@@ -46,7 +47,7 @@ start_tracer() {
 	shift 2
 	TRACER_PID=
 	case $config in
-	none) return 0 ;;
+	none | none-again) return 0 ;;
 	tcpfate-text) "$TCPFATE" "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-json) "$TCPFATE" --json "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-record) "$TCPFATE" -q --record "$out.db" "$@" >"$out" 2>"$out.err" & ;;
@@ -134,6 +135,7 @@ run_one() {
 		sleep 1 # let the held connections' closes pass before the next run
 	fi
 	conns=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$line")
+	[ "$config" = none-again ] && closes=$((2 * conns)) # nothing to miss
 	echo "$mode $config $rep $hold $(sed -n 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' <<<"$line") $conns $((cpu1 - cpu0)) $rss $closes ${lost:-0}" >>"$WORK/rows"
 	rm -f "$out" "$out.err" "$out.db" "$out.db-wal" "$out.db-shm"
 }
@@ -218,7 +220,8 @@ python_free_report() {
 	echo
 	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, and \`--record\` to SQLite (all hooks, labels,"
 	echo "live-warning scans every second); \`tcplife\` and \`tcpstates\` from Debian's libbpf-tools ($(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null)),"
-	echo "output to a file. CPU is the tracer process's user+system time during the churn."
+	echo "output to a file. CPU is the tracer process's user+system time during the churn. \`none-again\` is a second"
+	echo "run without any tracer, compared like one: its spread is how far this machine's noise alone moves a ratio."
 	echo
 	python_free_report
 	echo
