@@ -282,6 +282,27 @@ static __always_inline __u64 retrans_stamp_ns(const struct tcp_sock *tp, __u64 n
 	return now_ns - (__u64)(__u32)((__u32)(now_ns / unit) - stamp) * unit;
 }
 
+/* What every CLOSE record takes from the entry; the caller adds the cookie and what the socket says. */
+static __always_inline void record_from_conn(struct tf_record *r, const struct conn *c)
+{
+	r->type = TF_REC_CLOSE;
+	r->start_ns = c->start_ns;
+	r->established_ns = c->established_ns;
+	r->peer_fin_ns = c->peer_fin_ns;
+	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));
+	__builtin_memcpy(r->daddr, c->daddr, sizeof(r->daddr));
+	r->sport = c->sport;
+	r->dport = c->dport;
+	r->family = c->family;
+	r->pid = c->pid;
+	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	r->syn_retrans = c->syn_retrans;
+	r->direction = c->direction;
+	r->rst_rx_state = c->rst_rx_state;
+	r->rst_tx_state = c->rst_tx_state;
+	r->rst_tx_reason = c->rst_tx_reason;
+}
+
 static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c, int old_state,
 				       __u32 extra_flags)
 {
@@ -312,10 +333,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		stat_inc(TF_STAT_RING_LOST);
 		goto done;
 	}
-	r->type = TF_REC_CLOSE;
+	record_from_conn(r, c);
 	r->cookie = c->cookie;
-	r->start_ns = c->start_ns;
-	r->established_ns = c->established_ns;
 	r->end_ns = now;
 	r->last_rx_ns = jiffies_to_ns(icsk->icsk_ack.lrcvtime, now, now_j);
 	r->last_tx_ns = jiffies_to_ns(tp->lsndtime, now, now_j);
@@ -325,22 +344,13 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
-	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));
-	__builtin_memcpy(r->daddr, c->daddr, sizeof(r->daddr));
-	r->sport = c->sport;
-	r->dport = c->dport;
-	r->family = c->family;
-	r->pid = c->pid;
 	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 	r->reserved = 0;
-	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
-	r->syn_retrans = c->syn_retrans;
 	r->rto_retrans = icsk->icsk_retransmits;
 	r->probes = icsk->icsk_probes_out;
 	r->snd_wnd = tp->snd_wnd;
-	r->peer_fin_ns = c->peer_fin_ns;
 	r->fin_unacked = 0;
 	r->tx_after_fin = 0;
 	if (c->peer_fin_ns) {
@@ -375,11 +385,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	else if (icsk->icsk_probes_out && icsk->icsk_probes_tstamp)
 		r->unanswered_ns = jiffies_to_ns(icsk->icsk_probes_tstamp, now, now_j);
 
-	r->direction = c->direction;
 	r->old_state = old_state;
-	r->rst_rx_state = c->rst_rx_state;
-	r->rst_tx_state = c->rst_tx_state;
-	r->rst_tx_reason = c->rst_tx_reason;
 	submit(r);
 	stat_inc(TF_STAT_CLOSED);
 done:
@@ -819,28 +825,13 @@ static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie)
 		stat_inc(TF_STAT_RING_LOST);
 		goto done;
 	}
-	__builtin_memset(r, 0, sizeof(*r));
-	r->type = TF_REC_CLOSE;
+	__builtin_memset(r, 0, sizeof(*r)); /* what only the socket could say is unknown: 0 */
+	record_from_conn(r, c);
 	r->cookie = cookie;
-	r->start_ns = c->start_ns;
-	r->established_ns = c->established_ns;
 	r->end_ns = c->changed_ns;
-	r->peer_fin_ns = c->peer_fin_ns;
-	__builtin_memcpy(r->saddr, c->saddr, sizeof(r->saddr));
-	__builtin_memcpy(r->daddr, c->daddr, sizeof(r->daddr));
-	r->sport = c->sport;
-	r->dport = c->dport;
-	r->family = c->family;
-	r->pid = c->pid;
-	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
-	r->syn_retrans = c->syn_retrans;
 	r->sk_err = c->report_err;
 	r->flags = c->flags | TF_F_RECOVERED | TF_F_FOUND_GONE;
-	r->direction = c->direction;
 	r->old_state = c->state;
-	r->rst_rx_state = c->rst_rx_state;
-	r->rst_tx_state = c->rst_tx_state;
-	r->rst_tx_reason = c->rst_tx_reason;
 	submit(r);
 	stat_inc(TF_STAT_CLOSED);
 	stat_inc(TF_STAT_FOUND_GONE);

@@ -254,18 +254,18 @@ static int run_iterator(struct bpf_program *prog, const char *what)
 	return err;
 }
 
+int tf_bpf_find_owners(struct tf_bpf *b)
+{
+	return b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
+}
+
 int tf_bpf_adopt_existing(struct tf_bpf *b)
 {
 	/* Sockets first, then owners: the owner walk also adopts sockets of other namespaces. */
 	int err = run_iterator(b->skel->progs.tf_adopt_sockets, "open TCP sockets");
-	int err2 = b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
+	int err2 = tf_bpf_find_owners(b);
 
 	return err ? err : err2;
-}
-
-int tf_bpf_find_owners(struct tf_bpf *b)
-{
-	return b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
 }
 
 static uint64_t monotonic_ns(void)
