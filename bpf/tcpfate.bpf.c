@@ -44,7 +44,7 @@ struct conn {
 	__u64 start_ns;
 	__u64 established_ns;
 	__u64 peer_fin_ns;
-	__u64 changed_ns;  /* the last state change: the end of a socket freed without one */
+	__u64 changed_jiffies; /* the last state change: the end of a socket freed without one */
 	__u32 fin_snd_una; /* sequence numbers when the peer's FIN arrived */
 	__u32 fin_snd_nxt;
 	__u8 saddr[TF_ADDR_LEN];
@@ -139,6 +139,15 @@ static __always_inline __u64 jiffies_to_ns(__u32 stamp, __u64 now_ns, __u64 now_
 	return now_ns - (__u64)ago * ns_per_jiffy;
 }
 
+/* A bpf_jiffies64() stamp in bpf_ktime_get_ns() time (to the jiffy). */
+static __always_inline __u64 jiffies64_to_ns(__u64 stamp)
+{
+	__u64 now = bpf_ktime_get_ns(), now_j = bpf_jiffies64();
+	__u64 ago = now_j > stamp ? now_j - stamp : 0;
+
+	return now - ago * (NSEC_PER_SEC / CONFIG_HZ);
+}
+
 static __always_inline bool is_inet_tcp(const struct sock *sk)
 {
 	__u16 family = sk->__sk_common.skc_family;
@@ -199,7 +208,6 @@ static __always_inline bool claim_open_at_freeze(struct conn *c)
 /* Reports a followed socket that was freed without any close event (below). */
 static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie);
 
-/* Start following a socket; `fresh` when its life starts now. */
 static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
 {
 	__u64 key = (__u64)tp;
@@ -207,30 +215,59 @@ static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
 	return bpf_map_lookup_elem(&conns, &key);
 }
 
-static __always_inline struct conn *conn_track(const struct tcp_sock *tp, bool fresh)
+/*
+ * The socket's entry, added (zeroed) if there is none: `added` says which.
+ * Another CPU may add it first: then the lookup finds theirs.
+ */
+static __always_inline struct conn *conn_get(const struct tcp_sock *tp, bool *added)
 {
 	__u64 key = (__u64)tp;
-	struct conn *c = bpf_map_lookup_elem(&conns, &key);
+	struct conn *c;
 
-	if (!c) {
-		/* Another CPU may add it first: then the lookup finds theirs. */
-		bpf_map_update_elem(&conns, &key, &no_conn, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&conns, &key);
-		if (!c) {
-			stat_inc(TF_STAT_UNTRACKED); /* the map is full */
-			return NULL;
-		}
-	}
-	if (fresh) {
-		/* A new life: a reconnect after CLOSE, or a new socket at a reused address. */
-		__u64 cookie = bpf_get_socket_cookie((void *)tp);
+	*added = !bpf_map_update_elem(&conns, &key, &no_conn, BPF_NOEXIST);
+	c = bpf_map_lookup_elem(&conns, &key);
+	if (!c)
+		stat_inc(TF_STAT_UNTRACKED); /* the map is full */
+	return c;
+}
 
+/*
+ * A socket's life starts now: at connect(), or at the handshake's end for an
+ * accepted one.  The address may still hold an entry: a reconnect after
+ * CLOSE, a new socket at a reused address, or (`may_continue`, a passive
+ * start) a socket we already follow, which simultaneous open brings to
+ * ESTABLISHED through SYN_RECV.  New sockets are the common case, so the
+ * entry is added first and looked at only when one was already there.
+ */
+static __always_inline struct conn *conn_start(const struct tcp_sock *tp, bool may_continue)
+{
+	__u64 cookie = bpf_get_socket_cookie((void *)tp);
+	bool added;
+	struct conn *c = conn_get(tp, &added);
+
+	if (!c)
+		return NULL;
+	if (!added) {
+		if (c->live && c->cookie == cookie && may_continue)
+			return c;
 		if (c->live && c->cookie != cookie)
 			emit_found_gone(c, c->cookie); /* the last socket here went without a word */
 		__builtin_memset(c, 0, sizeof(*c));
-		c->live = 1;
-		c->cookie = cookie;
-	} else if (!c->live && !c->closed) {
+	}
+	c->live = 1;
+	c->cookie = cookie;
+	return c;
+}
+
+/* Follow a socket met mid-life (its start was not seen) or already followed. */
+static __always_inline struct conn *conn_track(const struct tcp_sock *tp)
+{
+	struct conn *c = conn_lookup(tp);
+	bool added;
+
+	if (!c && !(c = conn_get(tp, &added)))
+		return NULL;
+	if (!c->live && !c->closed) {
 		c->live = 1;
 		c->flags |= TF_F_START_UNKNOWN;
 		c->cookie = bpf_get_socket_cookie((void *)tp);
@@ -344,7 +381,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
-	r->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+	r->netns = sk->__sk_common.skc_net.net->ns.inum; /* a direct load: no probe-read call */
 	r->reserved = 0;
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
@@ -425,20 +462,25 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 {
 	struct tcp_sock *tp;
 	struct conn *c;
-	bool starts;
-	__u64 now;
+	bool passive_start;
 
-	/* FIN_WAIT2 tells nothing the classifier uses: skip it before any lookup. */
-	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN || new_state == TF_TCP_FIN_WAIT2)
+	/*
+	 * Skipped before any lookup: FIN_WAIT2 tells nothing the classifier
+	 * uses, and SYN_RECV is followed at once by ESTABLISHED (an accepted
+	 * socket is created at the handshake's last ACK), where its life is
+	 * taken to start.  A child that another CPU's child beat is freed in
+	 * SYN_RECV: never a connection, never followed.
+	 */
+	if (!is_inet_tcp(sk) || new_state == TF_TCP_LISTEN || new_state == TF_TCP_FIN_WAIT2 ||
+	    new_state == TF_TCP_SYN_RECV)
 		return;
 	if (old_state == TF_TCP_LISTEN && new_state == TF_TCP_CLOSE)
 		return; /* a listener going away */
 	tp = bpf_skc_to_tcp_sock((void *)sk);
 	if (!tp)
 		return;
-	starts = new_state == TF_TCP_SYN_SENT ||
-		 (old_state == TF_TCP_LISTEN && new_state == TF_TCP_SYN_RECV);
-	if (old_state == TF_TCP_CLOSE && !starts) {
+	passive_start = old_state == TF_TCP_SYN_RECV && new_state == TF_TCP_ESTABLISHED;
+	if (old_state == TF_TCP_CLOSE && new_state != TF_TCP_SYN_SENT) {
 		/*
 		 * CLOSE -> CLOSE: some paths store CLOSE without the tracepoint
 		 * and call tcp_done() after.  A socket we still follow ends here.
@@ -449,42 +491,43 @@ static __always_inline void on_state_change(const struct sock *sk, int old_state
 		}
 		return;
 	}
-	c = conn_track(tp, starts);
+	if (new_state == TF_TCP_SYN_SENT)
+		c = conn_start(tp, false);
+	else if (passive_start)
+		c = conn_start(tp, true); /* or still the one simultaneous open brought here */
+	else
+		c = conn_track(tp);
 	if (!c)
 		return;
-	now = bpf_ktime_get_ns();
-	c->changed_ns = now;
+	/* Jiffies: a read of a variable, where the clock is a slower call and rarely needed. */
+	c->changed_jiffies = bpf_jiffies64();
 
 	switch (new_state) {
 	case TF_TCP_SYN_SENT:
 		/* Inside connect(): process context, the PID is the owner's. */
-		c->start_ns = now;
+		c->start_ns = bpf_ktime_get_ns();
 		c->direction = TF_DIR_OUT;
 		count_opened(c);
 		take_current_owner(c, TF_F_OWNER_CONNECT);
 		break;
-	case TF_TCP_SYN_RECV:
-		if (starts) {
-			c->start_ns = now;
-			c->direction = TF_DIR_IN;
-		}
-		break;
 	case TF_TCP_ESTABLISHED:
 		count_opened(c);
-		c->established_ns = now;
+		c->established_ns = bpf_ktime_get_ns();
 		c->flags |= TF_F_ESTABLISHED;
+		if (passive_start && c->direction == TF_DIR_UNKNOWN)
+			c->direction = TF_DIR_IN;
 		/*
 		 * A child socket is born at the handshake's last ACK; the SYN
 		 * arrived one SYN-ACK round trip earlier, which the kernel has
 		 * just measured as the first RTT sample.
 		 */
-		if (c->direction == TF_DIR_IN && tp->srtt_us)
+		if (c->direction == TF_DIR_IN && !c->start_ns)
 			c->start_ns = c->established_ns - (__u64)(tp->srtt_us >> 3) * 1000;
 		break;
 	case TF_TCP_CLOSE_WAIT:
 		/* tcp_ack() has run for the FIN segment: snd_una is what the peer had seen. */
 		c->flags |= TF_F_PEER_FIN;
-		c->peer_fin_ns = now;
+		c->peer_fin_ns = bpf_ktime_get_ns();
 		c->fin_snd_una = tp->snd_una;
 		c->fin_snd_nxt = tp->snd_nxt;
 		break;
@@ -562,7 +605,7 @@ int BPF_PROG(tf_receive_reset, struct sock *sk)
 
 	if (!tp)
 		return 0;
-	c = conn_track(tp, false);
+	c = conn_track(tp);
 	if (!c || !c->live)
 		return 0;
 	c->flags |= TF_F_RST_RX;
@@ -601,7 +644,7 @@ static __always_inline void on_send_reset(const struct sock *sk, __u32 reason, b
 		emit_amend(tp, c, flags | TF_F_RST_TX_LATE, sk->sk_err);
 		return;
 	}
-	c = conn_track(tp, false);
+	c = conn_track(tp);
 	if (!c)
 		return;
 	c->flags |= flags | TF_F_RST_TX;
@@ -747,7 +790,7 @@ static __always_inline struct conn *adopt(const struct tcp_sock *tp)
 
 	if (state == TF_TCP_LISTEN || state == TF_TCP_CLOSE)
 		return NULL;
-	c = conn_track(tp, false);
+	c = conn_track(tp);
 	if (c && c->live && (c->flags & TF_F_START_UNKNOWN) && !c->sport) {
 		if (state == TF_TCP_SYN_SENT)
 			c->direction = TF_DIR_OUT;
@@ -828,7 +871,7 @@ static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie)
 	__builtin_memset(r, 0, sizeof(*r)); /* what only the socket could say is unknown: 0 */
 	record_from_conn(r, c);
 	r->cookie = cookie;
-	r->end_ns = c->changed_ns;
+	r->end_ns = jiffies64_to_ns(c->changed_jiffies);
 	r->sk_err = c->report_err;
 	r->flags = c->flags | TF_F_RECOVERED | TF_F_FOUND_GONE;
 	r->old_state = c->state;
