@@ -11,14 +11,6 @@ void sb_mem_clipped(struct strbuf *sb, const char *s, size_t n)
 	sb->len += n;
 }
 
-void sb_pad(struct strbuf *sb, const char *s, size_t width)
-{
-	size_t start = sb->len;
-
-	sb_str(sb, s);
-	sb_pad_column(sb, start, width);
-}
-
 void sb_pad_column(struct strbuf *sb, size_t start, size_t width)
 {
 	size_t used = sb->len - start, n = used < width ? width + 1 - used : 1;

@@ -44,15 +44,32 @@ static inline void sb_char(struct strbuf *sb, char c)
 		sb->buf[sb->len++] = c;
 }
 
-static inline void sb_str(struct strbuf *sb, const char *s)
+/*
+ * A literal's length is known here once inlined: one fixed-size copy.  Other
+ * strings on this path are names and addresses of a few bytes, which a byte
+ * loop copies faster than a strlen() call followed by a memcpy() call.
+ */
+static inline __attribute__((always_inline)) void sb_str(struct strbuf *sb, const char *s)
 {
-	sb_mem(sb, s, strlen(s));
+	if (__builtin_constant_p(__builtin_strlen(s))) {
+		sb_mem(sb, s, __builtin_strlen(s));
+		return;
+	}
+	while (*s && sb->len < STRBUF_CAP)
+		sb->buf[sb->len++] = *s++;
 }
 
-/* s, then spaces up to width columns (at least one space when s is longer: columns never touch). */
-void sb_pad(struct strbuf *sb, const char *s, size_t width);
-/* Spaces after what was written since `start`, as sb_pad does. */
+/* Spaces after what was written since `start` up to width columns (at least one: columns never touch). */
 void sb_pad_column(struct strbuf *sb, size_t start, size_t width);
+
+/* s, then spaces as sb_pad_column does. */
+static inline __attribute__((always_inline)) void sb_pad(struct strbuf *sb, const char *s, size_t width)
+{
+	size_t start = sb->len;
+
+	sb_str(sb, s);
+	sb_pad_column(sb, start, width);
+}
 /* Spaces so that what comes next, of length n, ends at width from `start`. */
 void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width);
 void sb_u64_digits(struct strbuf *sb, uint64_t v);
