@@ -1,30 +1,36 @@
 #!/usr/bin/env bash
 # make bench: what a tracer costs a loopback connection-churn load, measured
 # side by side in one run.  For each churn mode, every repetition runs each
-# configuration once, in a rotating order (A/B/C.../B/C/.../A), and every
-# ratio compares a configuration with the no-tracer run of the same
-# repetition.  Writes bench/RESULTS.md.
+# configuration once, in a rotating order, with a run without any tracer
+# before and after each one (none A none B none ... ); a ratio compares a
+# run with the mean of the two no-tracer runs around it, so a machine that
+# drifts faster or slower over seconds moves both sides alike.
+# Writes bench/RESULTS.md.
 #
-#   BENCH_SECONDS (default 4)  length of one churn run
-#   BENCH_REPS (default 5)     repetitions
+#   BENCH_SECONDS (default 2)  length of one churn run
+#   BENCH_REPS (default 6)     repetitions
 #   BENCH_WORKERS (default 2)  churn threads (the machine has 2 cores)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CHURN=$ROOT/build/bench/churn
 TCPFATE=$ROOT/tcpfate
-SECS=${BENCH_SECONDS:-4}
-REPS=${BENCH_REPS:-5}
+HOOKS=$ROOT/build/bench/hooks
+SECS=${BENCH_SECONDS:-2}
+REPS=${BENCH_REPS:-6}
 WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
 PORT=18000
-# none-again: a second run with no tracer, compared like a tracer: the noise floor of a ratio.
-CONFIGS=(none none-again tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
+# none-again: a run with no tracer, compared like a tracer: the noise floor of a ratio.
+# empty-hooks: empty programs on tcpfate's tracepoints, the bound for any tracer on them.
+CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
 TICKS=$(getconf CLK_TCK)
 TRACER_PID=
+HOLDER_PID=
 
 cleanup() {
 	[ -n "$TRACER_PID" ] && kill -INT "$TRACER_PID" 2>/dev/null && wait "$TRACER_PID" 2>/dev/null
+	[ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null && wait "$HOLDER_PID" 2>/dev/null
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -48,6 +54,7 @@ start_tracer() {
 	TRACER_PID=
 	case $config in
 	none | none-again) return 0 ;;
+	empty-hooks) "$HOOKS" 2>"$out.err" & ;;
 	tcpfate-text) "$TCPFATE" "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-json) "$TCPFATE" --json "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-record) "$TCPFATE" -q --record "$out.db" "$@" >"$out" 2>"$out.err" & ;;
@@ -55,14 +62,24 @@ start_tracer() {
 	tcpstates) "$TCPSTATES" >"$out" 2>"$out.err" & ;;
 	esac
 	TRACER_PID=$!
-	if [[ $config == tcpfate* ]]; then
-		until grep -q '^tcpfate: ready' "$out.err" 2>/dev/null; do
-			kill -0 "$TRACER_PID" 2>/dev/null || { echo "bench: tcpfate failed: $(cat "$out.err")" >&2; exit 1; }
+	case $config in
+	tcpfate* | empty-hooks)
+		until grep -qE '^(tcpfate|hooks): ready' "$out.err" 2>/dev/null; do
+			kill -0 "$TRACER_PID" 2>/dev/null || { echo "bench: $config failed: $(cat "$out.err")" >&2; exit 1; }
+			sleep 0.05
+		done ;;
+	*)
+		# libbpf-tools say nothing once attached: wait for the link and the
+		# event buffer's epoll descriptor (opened after attaching).
+		local tries=0
+		until ls -l "/proc/$TRACER_PID/fd" 2>/dev/null | grep -q 'anon_inode:bpf_link' &&
+			ls -l "/proc/$TRACER_PID/fd" 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]'; do
+			kill -0 "$TRACER_PID" 2>/dev/null && [ $((tries += 1)) -lt 200 ] ||
+				{ echo "bench: $config did not attach: $(cat "$out.err")" >&2; exit 1; }
 			sleep 0.05
 		done
-	else
-		sleep 2 # libbpf-tools print their header before attaching is confirmed; give them time
-	fi
+		sleep 0.2 ;;
+	esac
 }
 
 # Closed connections of the churn (ports PORT..PORT+WORKERS-1) the tracer reported, and losses.
@@ -97,23 +114,33 @@ lost_events() { # CONFIG OUTFILE
 	esac
 }
 
-# run_one MODE CONFIG REP [HOLD]: one churn run under one configuration; appends a result row.
-# HOLD idle connections are opened before the tracer starts and closed after it stops.
-run_one() {
-	local mode=$1 config=$2 rep=$3 hold=${4:-0} out=$WORK/$1-$2-$3-$4.out
-	local line cpu0 cpu1 rss=0 closes=0 lost=0 conns holder=
-	if [ "$hold" -gt 0 ]; then
-		"$CHURN" --hold "$hold" --hold-only --port $((PORT + 500)) >"$WORK/holder" 2>&1 &
-		holder=$!
-		until grep -q holding "$WORK/holder" 2>/dev/null; do
-			kill -0 "$holder" 2>/dev/null || { echo "bench: cannot hold $hold connections: $(cat "$WORK/holder")" >&2; exit 1; }
-			sleep 0.1
-		done
+# hold_open N: N idle connections open (0: none) until the next call.
+hold_open() {
+	if [ -n "$HOLDER_PID" ]; then
+		kill "$HOLDER_PID"
+		wait "$HOLDER_PID" 2>/dev/null
+		HOLDER_PID=
+		sleep 1 # let the held connections' closes pass before the next run
 	fi
+	[ "$1" -gt 0 ] || return 0
+	"$CHURN" --hold "$1" --hold-only --port $((PORT + 500)) >"$WORK/holder" 2>&1 &
+	HOLDER_PID=$!
+	until grep -q holding "$WORK/holder" 2>/dev/null; do
+		kill -0 "$HOLDER_PID" 2>/dev/null || { echo "bench: cannot hold $1 connections: $(cat "$WORK/holder")" >&2; exit 1; }
+		sleep 0.1
+	done
+}
+
+SEQ=0
+# run_one MODE CONFIG REP HOLD: one churn run under one configuration; appends a result row.
+# HOLD: how many idle connections hold_open keeps open meanwhile (for the table).
+run_one() {
+	local mode=$1 config=$2 rep=$3 hold=$4 out=$WORK/$1-$2-$3-$4.out
+	local line cpu0 cpu1 rss=0 closes=0 lost=0 conns
 	start_tracer "$config" "$out"
 	cpu0=0
 	[ -n "$TRACER_PID" ] && cpu0=$(cpu_ticks "$TRACER_PID")
-	line=$("$CHURN" --mode "$mode" --workers "$WORKERS" --duration "$SECS" --port $PORT) || {
+	line=$("$CHURN" --mode "$mode" --workers "$WORKERS" --duration "${RUN_SECS:-$SECS}" --port $PORT) || {
 		echo "bench: churn failed: $line" >&2
 		exit 1
 	}
@@ -129,65 +156,66 @@ run_one() {
 	else
 		cpu1=0
 	fi
-	if [ -n "$holder" ]; then
-		kill "$holder"
-		wait "$holder" 2>/dev/null
-		sleep 1 # let the held connections' closes pass before the next run
-	fi
 	conns=$(sed -n 's/.*connections=\([0-9]*\).*/\1/p' <<<"$line")
-	[ "$config" = none-again ] && closes=$((2 * conns)) # nothing to miss
-	echo "$mode $config $rep $hold $(sed -n 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' <<<"$line") $conns $((cpu1 - cpu0)) $rss $closes ${lost:-0}" >>"$WORK/rows"
+	case $config in none-again | empty-hooks) closes=$((2 * conns)) ;; esac # nothing to miss
+	echo "$((SEQ += 1)) $mode $config $rep $hold $(sed -n 's/.*rate=\([0-9]*\) p50_us=\([0-9.]*\) p99_us=\([0-9.]*\).*/\1 \2 \3/p' <<<"$line") $conns $((cpu1 - cpu0)) $rss $closes ${lost:-0}" >>"$WORK/rows"
 	rm -f "$out" "$out.err" "$out.db" "$out.db-wal" "$out.db-shm"
 }
 
 : >"$WORK/rows"
 for mode in cac rr; do
+	run_one "$mode" none 0 0
 	for rep in $(seq 1 "$REPS"); do
 		n=${#CONFIGS[@]}
 		for i in $(seq 0 $((n - 1))); do
 			config=${CONFIGS[$(((i + rep - 1) % n))]}
 			echo "bench: $mode rep $rep/$REPS: $config" >&2
 			run_one "$mode" "$config" "$rep" 0
+			run_one "$mode" none "$rep" 0
 		done
 	done
 done
-# Cost as open connections grow: 1x, 2x, 4x idle connections held during the churn.
+# Cost as open connections grow: 1x, 2x, 4x idle connections held during the churn.  Runs
+# twice as long: the periodic scan of open connections is a cost per second, not per connection.
+RUN_SECS=$((SECS * 2))
 for hold in ${BENCH_HOLDS:-25000 50000 100000}; do
 	echo "bench: cac with $hold open connections: tcpfate-json" >&2
+	hold_open "$hold"
 	run_one cac none 1 "$hold"
 	run_one cac tcpfate-json 1 "$hold"
+	run_one cac none 1 "$hold"
 done
+hold_open 0
 
-# rows: mode config rep hold rate p50 p99 conns cpu_ticks rss_kb closes lost
-python_free_report() {
-	awk -v ticks="$TICKS" -v secs="$SECS" -v reps="$REPS" -v workers="$WORKERS" '
+# rows: seq mode config rep hold rate p50 p99 conns cpu_ticks rss_kb closes lost
+# A run's base: the mean of the no-tracer runs just before and after it (same mode and open connections).
+report_table() {
+	awk -v ticks="$TICKS" '
 	function median(arr, n,    i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
 		return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
 	}
-	{
-		mode = $1; cfg = $2; rep = $3; hold = $4
-		key = mode SUBSEP rep SUBSEP hold
-		if (cfg == "none") { base_rate[key] = $5; base_p50[key] = $6; base_p99[key] = $7 }
-		row[NR] = $0
+	function base_of(r, field,    i, s, n) {
+		s = 0; n = 0
+		for (i = r - 1; i >= 1; i--) if (same(i, r)) { s += col[i, field]; n++; break }
+		for (i = r + 1; i <= NR; i++) if (same(i, r)) { s += col[i, field]; n++; break }
+		return n ? s / n : 0
 	}
+	function same(i, r) { return col[i, 3] == "none" && col[i, 2] == col[r, 2] && col[i, 5] == col[r, 5] }
+	{ for (f = 1; f <= NF; f++) col[NR, f] = $f }
 	END {
 		for (r = 1; r <= NR; r++) {
-			split(row[r], f, " ")
-			mode = f[1]; cfg = f[2]; rep = f[3]; hold = f[4]
-			key = mode SUBSEP rep SUBSEP hold
-			if (cfg == "none" || !(key in base_rate)) continue
-			g = mode SUBSEP cfg SUBSEP hold
+			if (col[r, 3] == "none" || !(b = base_of(r, 6))) continue
+			g = col[r, 2] SUBSEP col[r, 3] SUBSEP col[r, 5]
 			k = ++cnt[g]
-			thr[g, k] = f[5] / base_rate[key]
-			l50[g, k] = f[6] / base_p50[key]
-			l99[g, k] = f[7] / base_p99[key]
-			cpum[g, k] = (f[9] / ticks) / (f[8] / 1e6)
-			if (f[10] > rss[g]) rss[g] = f[10]
-			miss[g] += 2 * f[8] - f[11]
-			lost[g] += f[12]
-			conns[g] += f[8]
-			rate[g, k] = f[5]
+			thr[g, k] = col[r, 6] / b
+			l50[g, k] = col[r, 7] / base_of(r, 7)
+			l99[g, k] = col[r, 8] / base_of(r, 8)
+			cpum[g, k] = (col[r, 10] / ticks) / (col[r, 9] / 1e6)
+			if (col[r, 11] > rss[g]) rss[g] = col[r, 11]
+			miss[g] += 2 * col[r, 9] - col[r, 12]
+			lost[g] += col[r, 13]
+			conns[g] += col[r, 9]
 			groups[g] = 1
 		}
 		print "| mode | open conns | tracer | throughput vs none: median (min-max) | p50 latency ratio | p99 latency ratio | tracer CPU s / 1M conns | tracer peak RSS MB | events lost | closes missing / expected |"
@@ -212,20 +240,24 @@ python_free_report() {
 	echo "# tcpfate benchmark results"
 	echo
 	echo "Generated by \`make bench\` ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo))."
-	echo "Load: \`bench/churn\`, $WORKERS threads on loopback, ${SECS}s per run, $REPS repetitions per configuration,"
-	echo "interleaved (each repetition runs every configuration once, in a rotating order); ratios compare"
-	echo "with the no-tracer run of the same repetition. \`cac\` = connect, accept, close; \`rr\` = connect,"
-	echo "64-byte request and response, close. Every connection has two ends, so a tracer should report"
-	echo "two closes per connection: *closes missing* counts the ones it did not report."
+	echo "Load: \`bench/churn\`, $WORKERS threads on loopback, ${SECS}s per run, $REPS repetitions per configuration."
+	echo "Each repetition runs every configuration once, in a rotating order, with a run without any tracer"
+	echo "before and after each (none A none B none ...): a ratio compares a run with the mean of the two"
+	echo "no-tracer runs around it. \`cac\` = connect, accept, close; \`rr\` = connect, 64-byte request and"
+	echo "response, close. Every connection has two ends, so a tracer should report two closes per connection:"
+	echo "*closes missing* counts the ones it did not report."
 	echo
 	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, and \`--record\` to SQLite (all hooks, labels,"
 	echo "live-warning scans every second); \`tcplife\` and \`tcpstates\` from Debian's libbpf-tools ($(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null)),"
-	echo "output to a file. CPU is the tracer process's user+system time during the churn. \`none-again\` is a second"
+	echo "output to a file. CPU is the tracer process's user+system time during the churn. \`none-again\` is a"
 	echo "run without any tracer, compared like one: its spread is how far this machine's noise alone moves a ratio."
+	echo "\`empty-hooks\` is \`bench/hooks\`: programs that do nothing, on every tracepoint tcpfate uses: what the"
+	echo "hooks alone cost, the bound for any tracer on them. Runs with idle connections held open last"
+	echo "$((SECS * 2))s (the scan of open connections is a cost per second, spread over more connections)."
 	echo
-	python_free_report
+	report_table
 	echo
-	echo "Raw rows (mode config rep open-conns rate p50_us p99_us connections cpu_ticks peak_rss_kb closes lost):"
+	echo "Raw rows (seq mode config rep open-conns rate p50_us p99_us connections cpu_ticks peak_rss_kb closes lost):"
 	echo
 	echo '```'
 	cat "$WORK/rows"
