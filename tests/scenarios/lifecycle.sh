@@ -165,6 +165,16 @@ timeouts_a=$(aborts_on_timeout "$NS_A")
 timeouts_b=$(aborts_on_timeout "$NS_B")
 run_acts 4 $B4 20400
 run_acts 6 $B6 20600
+# Simultaneous open: a socket connected to its own address goes SYN_SENT -> SYN_RECV -> ESTABLISHED.
+ip netns exec "$NS_A" python3 -c '
+import os, socket
+s = socket.socket()
+s.bind(("127.0.0.1", 20998))
+s.connect(("127.0.0.1", 20998))
+s.sendall(b"x" * 10)
+got = s.recv(10)
+s.close()
+print("pid=%d got=%d" % (os.getpid(), len(got)))' >"$WORK/selfconnect.out" 2>&1
 wait_line pre4-cli '^done' 10
 wait_line pre6-cli '^done' 10
 wait "${ACT_PIDS[@]}" 2>/dev/null
@@ -184,6 +194,12 @@ for f in 4 6; do
 	expect_record "v$f predates tcpfate: server" "$OUT" "$(server_sel $f pre$f $port)" \
 		pid="$(field pre$f-srv pid)" start_known=false
 done
+
+check "simultaneous open: the application connected and read its own bytes" "$(field selfconnect got)" 10
+self_sel=".netns == $NETNS_A and .sport == 20998 and .dport == 20998"
+expect_record "simultaneous open: followed from connect() as one outgoing connection" "$OUT" "$self_sel" \
+	direction=out pid="$(field selfconnect pid)" comm=python3 label=ok start_known=true tx_bytes=10
+check "simultaneous open: one record" "$(jq -c "select(.event == \"close\" and $self_sel)" "$OUT" | wc -l)" 1
 
 # The kernel's own count of timeouts, per namespace, against tcpfate's labels.
 count_timeouts() { # NETNS_INODE
