@@ -78,7 +78,7 @@ struct conn {
  * memory follows the sockets followed, up to max_entries (set by userspace;
  * a full map is counted as untracked).  The entry is deleted at
  * tcp_destroy_sock; an address reused by a new socket starts fresh at its
- * connect() or SYN, and the cookie tells the scan a stale entry.
+ * connect() or at the end of its handshake, and the cookie tells a stale entry.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -850,7 +850,7 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
  * A socket freed with no close event at all (about one accepted socket per
  * million under heavy churn leaves FIN_WAIT1 that way: no CLOSE, no
  * tcp_destroy_sock).  Its address then holds another socket: found when
- * that one starts a connection there (conn_track), or by the scan.  It is
+ * that one starts a connection there (conn_start), or by the scan.  It is
  * reported from what the entry knew: ended at its last state change, no
  * byte counts, marked recovered.  The claim on the cookie makes it once;
  * after the freeze nothing is reported and it stays an unseen end, counted

@@ -53,7 +53,7 @@ enum tf_fact {
 	TF_F_RST_KEEPALIVE = 1u << 13, /* the RST we sent was the keepalive timer giving up */
 	TF_F_RECOVERED = 1u << 14,     /* the move to CLOSE was not seen; reported when destroyed */
 	TF_F_OWNER_CLOSE = 1u << 15,   /* pid/comm came from its close() */
-	TF_F_FOUND_GONE = 1u << 16,    /* freed without any close event; the scan found it gone (with RECOVERED) */
+	TF_F_FOUND_GONE = 1u << 16,    /* freed without any close event; found gone later (with RECOVERED) */
 };
 
 /* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */
@@ -106,9 +106,9 @@ struct tf_record {
 
 /*
  * One open connection worth a look, written by the periodic scan of tracked
- * sockets (iter/bpf_sk_storage_map): it has unread data, a closed window, a
- * pending close or a retransmission episode.  Userspace turns these into
- * warnings once a condition has lasted long enough.
+ * sockets (iter/bpf_map_elem over the connection table): it has unread data,
+ * a closed window, a pending close or a retransmission episode.  Userspace
+ * turns these into warnings once a condition has lasted long enough.
  */
 struct tf_open_sample {
 	__u64 cookie;
@@ -149,7 +149,7 @@ enum tf_stat {
 	TF_STAT_RECOVERED,       /* CLOSE missed (program re-entry), reported at destroy */
 	TF_STAT_CLOSE_RESTATED,  /* CLOSE stored without the tracepoint, seen at a later CLOSE -> CLOSE */
 	TF_STAT_CLOSED_FROZEN,   /* open when the counts froze, closed before the final scan reached it */
-	TF_STAT_FOUND_GONE,      /* freed without a close or destroy event; reported by the scan */
+	TF_STAT_FOUND_GONE,      /* freed without a close or destroy event; reported when found gone */
 	TF_STAT_MAX,
 };
 

@@ -4,12 +4,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <linux/membarrier.h>
 #include <bpf/bpf.h>
+#include "clock.h"
 #include "loader.h"
 #include "log.h"
 #include "tcpfate.skel.h"
@@ -268,14 +268,6 @@ int tf_bpf_adopt_existing(struct tf_bpf *b)
 	return err ? err : err2;
 }
 
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
 		 void (*between)(void *ctx), void *ctx)
 {
@@ -310,9 +302,9 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		 * full, and with the scan's progress markers a small buffer
 		 * fills every few thousand sockets.
 		 */
-		t0 = monotonic_ns();
+		t0 = tf_monotonic_ns();
 		got = read(fd, (char *)*samples + used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
-		b->scan_busy_ns += monotonic_ns() - t0;
+		b->scan_busy_ns += tf_monotonic_ns() - t0;
 		/* A scan of a million sockets takes a while: keep draining the ring meanwhile. */
 		if (between)
 			between(ctx);

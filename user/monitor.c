@@ -19,6 +19,7 @@
 #include "pending.h"
 #include "privileges.h"
 #include "recorder.h"
+#include "clock.h"
 #include "summary.h"
 #include "monitor.h"
 
@@ -103,14 +104,6 @@ static void on_warning(const struct tf_warning *w, void *ctx)
 		tf_text_warning(m->out, w, m->mono_to_wall_ns);
 }
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000 + (uint64_t)ts.tv_nsec;
-}
-
 /* While a long scan runs: drain the ring and release what has waited, as the loop would. */
 static void drain_during_scan(void *ctx)
 {
@@ -150,7 +143,7 @@ static void scan_open(struct monitor *m, struct tf_bpf *b)
 
 	if (n < 0)
 		return;
-	tf_watch_scan(&m->watch, m->samples, (size_t)n, now_ns(), on_warning, m);
+	tf_watch_scan(&m->watch, m->samples, (size_t)n, tf_monotonic_ns(), on_warning, m);
 	find_missing_owners(m, b, (size_t)n);
 }
 
@@ -171,14 +164,6 @@ static int on_ring_record(void *ctx, void *data, size_t size)
 		report(rec, m);
 	}
 	return 0;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 static void install_signals(void)
@@ -276,7 +261,7 @@ static void refresh_health(struct monitor *m, struct tf_bpf *b)
 
 static int drain_loop(struct monitor *m, struct tf_bpf *b)
 {
-	uint64_t deadline = m->opts->duration_s ? now_ms() + m->opts->duration_s * 1000ULL : 0;
+	uint64_t deadline = m->opts->duration_s ? tf_monotonic_ms() + m->opts->duration_s * 1000ULL : 0;
 	int err;
 
 	while (!stop_requested) {
@@ -292,11 +277,11 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 		ring_buffer__consume(b->rb);
 		m->mono_to_wall_ns = tf_mono_to_wall_offset();
 		tf_pending_rotate(&m->pending, report, m);
-		if (m->opts->scan_interval_ms && now_ms() - m->last_scan_ms >= m->scan_every_ms) {
+		if (m->opts->scan_interval_ms && tf_monotonic_ms() - m->last_scan_ms >= m->scan_every_ms) {
 			uint64_t took_ms;
 
 			scan_open(m, b);
-			m->last_scan_ms = now_ms();
+			m->last_scan_ms = tf_monotonic_ms();
 			/*
 			 * At most 2% of a core: a scan reads every followed socket
 			 * (cache misses, ~0.5 us each), so with 100k open connections it
@@ -311,7 +296,7 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 		}
 		refresh_health(m, b);
 		flush_output(m);
-		if (deadline && now_ms() >= deadline)
+		if (deadline && tf_monotonic_ms() >= deadline)
 			break;
 	}
 	return 0;
