@@ -216,6 +216,18 @@ static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
 }
 
 /*
+ * The scan on another CPU reads `live` and then compares `cookie` with the
+ * socket's: the cookie goes in first, so a live entry never shows the cookie
+ * of an entry still being filled in (0), which would look like a socket gone.
+ */
+static __always_inline void set_live(struct conn *c, __u64 cookie)
+{
+	c->cookie = cookie;
+	barrier();
+	c->live = 1;
+}
+
+/*
  * The socket's entry, added (zeroed) if there is none: `added` says which.
  * Another CPU may add it first: then the lookup finds theirs.
  */
@@ -254,8 +266,7 @@ static __always_inline struct conn *conn_start(const struct tcp_sock *tp, bool m
 			emit_found_gone(c, c->cookie); /* the last socket here went without a word */
 		__builtin_memset(c, 0, sizeof(*c));
 	}
-	c->live = 1;
-	c->cookie = cookie;
+	set_live(c, cookie);
 	return c;
 }
 
@@ -268,9 +279,8 @@ static __always_inline struct conn *conn_track(const struct tcp_sock *tp)
 	if (!c && !(c = conn_get(tp, &added)))
 		return NULL;
 	if (!c->live && !c->closed) {
-		c->live = 1;
 		c->flags |= TF_F_START_UNKNOWN;
-		c->cookie = bpf_get_socket_cookie((void *)tp);
+		set_live(c, bpf_get_socket_cookie((void *)tp));
 		count_opened(c);
 	}
 	return c;
@@ -986,6 +996,8 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	else
 		scan_read_probe(*key, &v, false);
 	mine = c->cookie;
+	if (!mine)
+		return 0; /* being filled in, or already reported gone */
 	if (v.cookie != mine) {
 		/* Gone without a word. */
 		__u64 addr = *key; /* the helper wants the key on the stack, not in the iterator's buffer */
