@@ -16,6 +16,7 @@
 #include "log.h"
 #include "names.h"
 #include "output.h"
+#include "owner_search.h"
 #include "pending.h"
 #include "privileges.h"
 #include "recorder.h"
@@ -53,7 +54,7 @@ struct monitor {
 	size_t samples_cap;
 	uint64_t last_scan_ms;
 	uint64_t scan_every_ms;     /* --scan-interval, stretched when scans get long */
-	uint64_t owners_sought_to;  /* cookies up to this one have had their owner looked for */
+	struct tf_owner_search owners; /* when to walk open files for missing owners */
 	struct ring_buffer *rb;
 	struct tf_metrics *metrics; /* NULL unless --metrics */
 	struct tf_recorder *recorder; /* NULL unless --record */
@@ -114,37 +115,22 @@ static void drain_during_scan(void *ctx)
 }
 
 /*
- * A warning names the process that holds the connection.  An accepted socket
- * gets its owner from its first read or write; one whose server never does
- * either (the CLOSE_WAIT leak is exactly that) has none, so the owners are
- * looked for in every process's open files.  Cookies only grow, so each
- * socket causes at most one such walk.
+ * Look at the open connections and turn what has lasted into warnings.  A
+ * warning names the process that holds the connection: owners still missing
+ * after the last scan are looked for first, so this scan reads them.
  */
-static void find_missing_owners(struct monitor *m, struct tf_bpf *b, size_t n)
-{
-	uint64_t newest = m->owners_sought_to;
-
-	for (size_t i = 0; i < n; i++)
-		if (!m->samples[i].pid && m->samples[i].cookie > newest)
-			newest = m->samples[i].cookie;
-	if (newest == m->owners_sought_to)
-		return;
-	m->owners_sought_to = newest;
-	tf_bpf_find_owners(b);
-}
-
-/* Look at the open connections and turn what has lasted into warnings. */
 static void scan_open(struct monitor *m, struct tf_bpf *b)
 {
 	long n;
 
 	m->rb = b->rb;
+	if (tf_owner_search_take(&m->owners, tf_monotonic_ns()))
+		tf_bpf_find_owners(b);
 	n = tf_bpf_scan(b, &m->samples, &m->samples_cap, &m->summary.open_now, drain_during_scan, m);
-
 	if (n < 0)
 		return;
 	tf_watch_scan(&m->watch, m->samples, (size_t)n, tf_monotonic_ns(), on_warning, m);
-	find_missing_owners(m, b, (size_t)n);
+	tf_owner_search_plan(&m->owners, m->samples, (size_t)n);
 }
 
 static int on_ring_record(void *ctx, void *data, size_t size)
@@ -391,6 +377,7 @@ int tf_monitor_run(const struct tf_options *o)
 	tf_watch_init(&m.watch, after_ns);
 	m.mono_to_wall_ns = tf_mono_to_wall_offset();
 	m.scan_every_ms = o->scan_interval_ms;
+	tf_owner_search_init(&m.owners, (uint64_t)o->scan_interval_ms * 1000000);
 
 	if (tf_bpf_start(&bpf, o, &kernel, on_ring_record, &m)) {
 		status = 1;

@@ -3,8 +3,11 @@
  * tcpdrive: one real TCP client or server that behaves in one named way, so
  * the scenario tests can make every connection fate happen for real.
  *
- *   tcpdrive server ADDR PORT MODE [--keepalive]
+ *   tcpdrive server ADDR PORT MODE [--keepalive] [--delay MS]
  *   tcpdrive client ADDR PORT MODE [--keepalive] [--delay MS]
+ *
+ * A server's --delay is a wait between listening and accept(): the connection
+ * waits in the accept queue, held by no process.
  *
  * It reports on stdout, one line at a time (flushed), so the test can act
  * between steps:
@@ -34,7 +37,7 @@ static const char RESPONSE[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
 static void usage(void)
 {
-	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|hold|sink|stream [--keepalive]\n"
+	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|hold|sink|stream [--keepalive] [--delay MS]\n"
 	      "       tcpdrive client ADDR PORT request|send-close|connect|hold|fill [--keepalive] [--delay MS]\n",
 	      stderr);
 	exit(2);
@@ -150,7 +153,8 @@ static void wait_readable(int fd)
 		;
 }
 
-static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *mode, bool keepalive)
+static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *mode, bool keepalive,
+		       int delay_ms)
 {
 	int lfd = socket(ss->ss_family, SOCK_STREAM, 0), fd, one = 1;
 	char buf[4096];
@@ -162,6 +166,8 @@ static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *m
 	if (bind(lfd, (struct sockaddr *)ss, len) || listen(lfd, 16))
 		die("bind/listen");
 	say("listening pid=%d", getpid());
+	if (delay_ms)
+		usleep((useconds_t)delay_ms * 1000);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		die("accept");
@@ -318,7 +324,7 @@ int main(int argc, char **argv)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	len = parse_addr(argv[2], argv[3], &ss);
 	if (!strcmp(argv[1], "server"))
-		run_server(&ss, len, argv[4], keepalive);
+		run_server(&ss, len, argv[4], keepalive, delay_ms);
 	else if (!strcmp(argv[1], "client"))
 		run_client(&ss, len, argv[4], keepalive, delay_ms);
 	usage();
