@@ -37,17 +37,19 @@ void sb_u64_digits(struct strbuf *sb, uint64_t v)
 		"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 		"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 		"8081828384858687888990919293949596979899";
-	static const uint64_t above[19] = { 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
+	static const uint64_t pow10[20] = { 1ULL, 10ULL, 100ULL, 1000ULL, 10000ULL, 100000ULL, 1000000ULL,
 					    10000000ULL, 100000000ULL, 1000000000ULL, 10000000000ULL,
 					    100000000000ULL, 1000000000000ULL, 10000000000000ULL,
 					    100000000000000ULL, 1000000000000000ULL, 10000000000000000ULL,
 					    100000000000000000ULL, 1000000000000000000ULL,
 					    10000000000000000000ULL };
 	char tmp[20], *end, *p;
-	size_t n = 1;
+	/* floor(log10(v)) from the bit length (log10(2) ~ 1233/4096), corrected by one compare. */
+	size_t t = (size_t)(64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	size_t n = t + (v >= pow10[t]);
 
-	while (n < 20 && v >= above[n - 1]) /* compares, not divisions */
-		n++;
+	if (!n)
+		n = 1;
 	/* Near the end of the buffer, format aside and let sb_mem clip. */
 	end = n <= STRBUF_CAP - sb->len ? sb->buf + sb->len + n : tmp + sizeof(tmp);
 	p = end;
@@ -135,5 +137,6 @@ int sb_flush_to(struct strbuf *sb, FILE *out)
 	size_t n = sb->len;
 
 	sb->len = 0;
-	return fwrite(sb->buf, 1, n, out) == n ? 0 : EOF;
+	/* Unlocked: one thread owns each output stream; the lock showed at 100k lines/s. */
+	return fwrite_unlocked(sb->buf, 1, n, out) == n ? 0 : EOF;
 }

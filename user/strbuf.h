@@ -55,8 +55,13 @@ static inline __attribute__((always_inline)) void sb_str(struct strbuf *sb, cons
 		sb_mem(sb, s, __builtin_strlen(s));
 		return;
 	}
-	while (*s && sb->len < STRBUF_CAP)
-		sb->buf[sb->len++] = *s++;
+	/* In locals: a char store may alias sb->len, which would be reloaded for every byte. */
+	size_t len = sb->len;
+	char *buf = sb->buf;
+
+	while (*s && len < STRBUF_CAP)
+		buf[len++] = *s++;
+	sb->len = len;
 }
 
 /* Spaces after what was written since `start` up to width columns (at least one: columns never touch). */

@@ -131,6 +131,25 @@ static void numbers(void)
 	sb_char(&sb, 0);
 	CHECK_STR(sb.buf, "0 18446744073709551615 -42 2.500 0.031 -1.3 7191", "numbers without printf");
 
+	/* The digit count comes from the bit length: check every power of ten and its neighbours. */
+	int wrong = 0;
+	for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
+		const uint64_t around[] = { p - 1, p, p + 1, 2 * p - 1, 8 * p, 9 * p + (p - 1) };
+
+		for (size_t k = 0; k < sizeof(around) / sizeof(around[0]); k++) {
+			char want[24];
+
+			if (i == 19 && k >= 3)
+				break; /* past 2^64 */
+			snprintf(want, sizeof(want), "%llu", (unsigned long long)around[k]);
+			sb_reset(&sb);
+			sb_u64(&sb, around[k]);
+			sb_char(&sb, 0);
+			wrong += strcmp(sb.buf, want) != 0;
+		}
+	}
+	CHECK_INT(wrong, 0, "integers agree with printf around every power of ten");
+
 	sb_reset(&sb);
 	for (int i = 0; i < 3000; i++)
 		sb_char(&sb, 'x');
