@@ -92,10 +92,12 @@ $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
 
 # -mcpu=v3 for atomic exchange (kernel 5.12+): the final accounting's claims.
+# BPF objects (tcpfate's and the benchmark's empty hooks): CO-RE against the committed vmlinux.h.
+BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -mcpu=v3 -Wall -Werror
+
 $(OUTPUT)/tcpfate.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Ibpf \
-		-mcpu=v3 -Wall -Werror -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
 
 $(OUTPUT)/tcpfate.skel.h: $(OUTPUT)/tcpfate.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -128,7 +130,7 @@ $(TOOLS)/bench/churn: bench/churn.c
 $(TOOLS)/bench/hooks.bpf.o: bench/hooks.bpf.c $(VMLINUX_DIR)/vmlinux.h
 	$(call msg,BPF,$@)
 	$(Q)mkdir -p $(TOOLS)/bench
-	$(Q)$(CLANG) -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -Wall -Werror -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(TOOLS)/bench/hooks.skel.h: $(TOOLS)/bench/hooks.bpf.o
 	$(call msg,GEN-SKEL,$@)

@@ -10,29 +10,17 @@
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";
 
-SEC("tp_btf/inet_sock_set_state")
-int BPF_PROG(empty_set_state) { return 0; }
+/* One empty program per tracepoint, named after it. */
+#define EMPTY_HOOK(tp) \
+	SEC("tp_btf/" #tp) \
+	int BPF_PROG(empty_##tp) { return 0; }
 
-SEC("tp_btf/tcp_destroy_sock")
-int BPF_PROG(empty_destroy) { return 0; }
-
-SEC("tp_btf/tcp_retransmit_skb")
-int BPF_PROG(empty_retransmit) { return 0; }
-
-SEC("tp_btf/tcp_receive_reset")
-int BPF_PROG(empty_receive_reset) { return 0; }
-
-SEC("tp_btf/tcp_send_reset")
-int BPF_PROG(empty_send_reset) { return 0; }
-
-SEC("tp_btf/inet_sk_error_report")
-int BPF_PROG(empty_error_report) { return 0; }
-
-SEC("tp_btf/timer_expire_entry")
-int BPF_PROG(empty_timer_expire) { return 0; }
-
-SEC("tp_btf/sock_send_length")
-int BPF_PROG(empty_send_length) { return 0; }
-
-SEC("tp_btf/sock_recv_length")
-int BPF_PROG(empty_recv_length) { return 0; }
+EMPTY_HOOK(inet_sock_set_state)
+EMPTY_HOOK(tcp_destroy_sock)
+EMPTY_HOOK(tcp_retransmit_skb)
+EMPTY_HOOK(tcp_receive_reset)
+EMPTY_HOOK(tcp_send_reset)
+EMPTY_HOOK(inet_sk_error_report)
+EMPTY_HOOK(timer_expire_entry)
+EMPTY_HOOK(sock_send_length)
+EMPTY_HOOK(sock_recv_length)
