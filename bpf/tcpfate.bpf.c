@@ -139,7 +139,10 @@ static __always_inline __u64 jiffies_to_ns(__u32 stamp, __u64 now_ns, __u64 now_
 	return now_ns - (__u64)ago * ns_per_jiffy;
 }
 
-/* A bpf_jiffies64() stamp in bpf_ktime_get_ns() time (to the jiffy). */
+/*
+ * A bpf_jiffies64() stamp in bpf_ktime_get_ns() time (to the jiffy).  64-bit, unlike
+ * jiffies_to_ns(): the last change of a socket found gone may be weeks old.
+ */
 static __always_inline __u64 jiffies64_to_ns(__u64 stamp)
 {
 	__u64 now = bpf_ktime_get_ns(), now_j = bpf_jiffies64();

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "clock.h"
 #include "conn_view.h"
 #include "filter.h"
 #include "kernel_probe.h"
@@ -20,7 +21,6 @@
 #include "pending.h"
 #include "privileges.h"
 #include "recorder.h"
-#include "clock.h"
 #include "summary.h"
 #include "monitor.h"
 

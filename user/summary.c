@@ -30,7 +30,7 @@ void tf_summary_print_text(FILE *out, const struct tf_summary *s)
 		s->kernel[TF_STAT_UNTRACKED],
 		s->kernel[TF_STAT_TIMER_MAP_FULL], s->recursion_misses, s->kernel[TF_STAT_RECOVERED]);
 	if (s->kernel[TF_STAT_FOUND_GONE])
-		fprintf(out, "tcpfate: sockets found gone %" PRIu64 " (freed without a close event; reported by the scan)\n",
+		fprintf(out, "tcpfate: sockets found gone %" PRIu64 " (freed without a close event; reported once their address was reused or scanned)\n",
 			s->kernel[TF_STAT_FOUND_GONE]);
 	if (tf_summary_ends_unseen(s))
 		fprintf(out, "tcpfate: connection ends unseen %" PRIu64 " (socket freed without a close event)\n",
