@@ -68,6 +68,7 @@ struct conn {
 	__u8 closed; /* CLOSE record submitted; later events become amends */
 	char comm[TF_COMM_LEN];
 	__u32 open_at_freeze; /* claimed once, by the final scan or by its own close */
+	__u32 netns; /* with the tuple: a socket found gone can no longer say */
 };
 
 /*
@@ -174,6 +175,7 @@ static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock 
 	c->sport = sport;
 	c->dport = dport;
 	c->family = family;
+	c->netns = skc->skc_net.net->ns.inum;
 	if (family == AF_INET) {
 		__builtin_memset(c->saddr, 0, sizeof(c->saddr));
 		__builtin_memset(c->daddr, 0, sizeof(c->daddr));
@@ -344,6 +346,7 @@ static __always_inline void record_from_conn(struct tf_record *r, const struct c
 	r->sport = c->sport;
 	r->dport = c->dport;
 	r->family = c->family;
+	r->netns = c->netns;
 	r->pid = c->pid;
 	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
 	r->syn_retrans = c->syn_retrans;
@@ -394,7 +397,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
-	r->netns = sk->__sk_common.skc_net.net->ns.inum; /* a direct load: no probe-read call */
+	/* The socket's own, also when the tuple never completed; a direct load, no probe-read call. */
+	r->netns = sk->__sk_common.skc_net.net->ns.inum;
 	r->reserved = 0;
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
