@@ -888,7 +888,14 @@ static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie)
 	__builtin_memset(r, 0, sizeof(*r)); /* what only the socket could say is unknown: 0 */
 	record_from_conn(r, c);
 	r->cookie = cookie;
+	/* Its last change, to the jiffy: never before what the entry knows to the ns. */
 	r->end_ns = jiffies64_to_ns(c->changed_jiffies);
+	if (r->end_ns < c->start_ns)
+		r->end_ns = c->start_ns;
+	if (r->end_ns < c->established_ns)
+		r->end_ns = c->established_ns;
+	if (r->end_ns < c->peer_fin_ns)
+		r->end_ns = c->peer_fin_ns;
 	r->sk_err = c->report_err;
 	r->flags = c->flags | TF_F_RECOVERED | TF_F_FOUND_GONE;
 	r->old_state = c->state;

@@ -181,7 +181,7 @@ sleep 0.3
 stop_tcpfate
 expect_record "found gone: reported from its entry" "$WORK/gone.json" '.close_seen == false' \
 	netns="$NETNS_A" family=4 direction=in saddr=127.0.0.1 sport=28061 dport="$lport" \
-	last_state=ESTABLISHED label=ok start_known=true
+	last_state=ESTABLISHED label=ok start_known=true duration_ms='>=0'
 check "found gone: reported once" "$(jq -c 'select(.close_seen == false)' "$WORK/gone.json" | wc -l)" 1
 expect_record "found gone: the socket, alive after all, is followed again from its close" "$WORK/gone.json" \
 	'.sport == 28061 and .close_seen != false' netns="$NETNS_A" start_known=false label=ok
