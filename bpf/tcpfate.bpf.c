@@ -397,8 +397,9 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
-	/* The socket's own, also when the tuple never completed; a direct load, no probe-read call. */
-	r->netns = sk->__sk_common.skc_net.net->ns.inum;
+	/* Kept with the tuple; a connect that failed before its tuple was complete reads it here. */
+	if (!r->netns)
+		r->netns = sk->__sk_common.skc_net.net->ns.inum;
 	r->reserved = 0;
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
@@ -925,7 +926,6 @@ struct scan_view {
 	__u32 snd_nxt;
 	__u32 snd_una;
 	__u32 probes_tstamp;
-	__u32 netns;
 	__u8 state;
 	__u8 retransmits;
 	__u8 probes;
@@ -944,7 +944,6 @@ static __always_inline void scan_read_direct(__u64 addr, struct scan_view *v, bo
 	if (detail) {
 		v->probes_tstamp = icsk->icsk_probes_tstamp;
 		v->backoff = icsk->icsk_backoff;
-		v->netns = skc->skc_net.net->ns.inum;
 		return;
 	}
 	v->cookie = skc->skc_cookie.counter;
@@ -968,7 +967,6 @@ static __always_inline void scan_read_probe(__u64 addr, struct scan_view *v, boo
 	if (detail) {
 		v->probes_tstamp = BPF_CORE_READ(tp, inet_conn.icsk_probes_tstamp);
 		v->backoff = BPF_CORE_READ(tp, inet_conn.icsk_backoff);
-		v->netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
 		return;
 	}
 	v->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
@@ -1065,7 +1063,7 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	s.family = c->family;
 	s.direction = c->direction;
 	s.pid = c->pid;
-	s.netns = v.netns;
+	s.netns = c->netns; /* kept with the tuple, complete past the handshake */
 	__builtin_memcpy(s.comm, c->comm, sizeof(s.comm));
 	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
 	return 0;

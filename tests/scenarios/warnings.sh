@@ -10,6 +10,7 @@ set -u
 trap cleanup EXIT
 
 ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+NETNS_B=$(netns_inode "$NS_B")
 
 WARN_OPTS=(--scan-interval 200 --warn-close-wait 1 --warn-retrans 1 --warn-stalled 1 --warn-zero-window 1)
 start_tcpfate "$WORK/fast.json" "${WARN_OPTS[@]}" || exit 0
@@ -63,6 +64,7 @@ for variant in fast probe; do
 	check "$variant: close-wait warning on the server's end" "$(jq -r '[.direction, .state, .pid] | @tsv' <<<"$w")" \
 		"$(printf 'in\tCLOSE_WAIT\t%s' "$(field cw-srv pid)")"
 	check_cmp "$variant: close-wait lasted at least the threshold (ms)" "$(jq -r .for_ms <<<"$w")" -ge 1000
+	check "$variant: close-wait warning in the server's namespace" "$(jq -r .netns <<<"$w")" "$NETNS_B"
 	w=$(warning "$out" close-wait ".sport == 29105")
 	check "$variant: close-wait on a socket accepted late names its owner" "$(jq -r '[.state, .pid] | @tsv' <<<"$w")" \
 		"$(printf 'CLOSE_WAIT\t%s' "$(field la-srv pid)")"
