@@ -111,6 +111,13 @@ void tf_watch_scan(struct tf_watch *w, const struct tf_open_sample *samples, siz
 		long at = cookie_index_get(&prev->index, s->cookie);
 		struct tf_watch_entry *old = at >= 0 ? &prev->entries[at] : NULL, *e;
 		uint64_t since[TF_WARN_COUNT];
+		/*
+		 * A warning names the process holding the connection.  One first
+		 * seen with no owner waits a scan: its owner is looked for before
+		 * the next one (owner_search.h), and a condition timed from a
+		 * kernel stamp may have lasted long enough at first sight.
+		 */
+		bool owner_pending = !s->pid && !old;
 
 		conditions(s, old, now_ns, since);
 		e = table_add(next, s->cookie);
@@ -124,7 +131,7 @@ void tf_watch_scan(struct tf_watch *w, const struct tf_open_sample *samples, siz
 		for (int k = 0; k < TF_WARN_COUNT; k++) {
 			bool warned = e->warned & (1u << k);
 
-			if (since[k] && !warned && now_ns - since[k] >= w->after_ns[k]) {
+			if (since[k] && !warned && !owner_pending && now_ns - since[k] >= w->after_ns[k]) {
 				e->warned |= 1u << k;
 				say(w, k, false, false, since[k], now_ns, &e->last, fn, ctx);
 			} else if (!since[k] && warned) {

@@ -94,9 +94,10 @@ static void close_wait_then_close(void)
 static void retransmitting_and_zero_window(void)
 {
 	struct tf_open_sample s[2] = {
-		{ .cookie = 1, .state = TF_TCP_ESTABLISHED, .rto_retrans = 2, .loss_since_ns = 1 * SEC,
-		  .rcv_wnd = 100, .snd_wnd = 100 },
-		{ .cookie = 2, .state = TF_TCP_ESTABLISHED, .snd_wnd = 0, .unsent = 5000, .rcv_wnd = 100 },
+		{ .cookie = 1, .pid = 100, .state = TF_TCP_ESTABLISHED, .rto_retrans = 2,
+		  .loss_since_ns = 1 * SEC, .rcv_wnd = 100, .snd_wnd = 100 },
+		{ .cookie = 2, .pid = 100, .state = TF_TCP_ESTABLISHED, .snd_wnd = 0, .unsent = 5000,
+		  .rcv_wnd = 100 },
 	};
 	struct heard h = { 0 };
 	struct tf_watch w;
@@ -111,11 +112,37 @@ static void retransmitting_and_zero_window(void)
 	tf_watch_free(&w);
 }
 
+/* A connection first seen with no owner waits one scan, so the owner search can name it. */
+static void ownerless_waits_a_scan(void)
+{
+	struct tf_open_sample s = { .cookie = 20, .state = TF_TCP_CLOSE_WAIT, .peer_fin_ns = 1 * SEC,
+				    .rcv_wnd = 100, .snd_wnd = 100 };
+	struct heard h = { 0 };
+	struct tf_watch w;
+
+	tf_watch_init(&w, after);
+	tf_watch_scan(&w, &s, 1, 20 * SEC, hear, &h);
+	CHECK_INT(h.starts[TF_WARN_CLOSE_WAIT], 0, "ownerless at first sight: no warning yet");
+	tf_watch_scan(&w, &s, 1, 21 * SEC, hear, &h);
+	CHECK_INT(h.starts[TF_WARN_CLOSE_WAIT], 1, "still ownerless a scan later: warned without one");
+	CHECK_INT(h.last_for_ns, 20 * SEC, "ownerless: still timed from the peer's FIN");
+	tf_watch_free(&w);
+
+	h = (struct heard){ 0 };
+	s.cookie = 21;
+	s.pid = 100;
+	tf_watch_init(&w, after);
+	tf_watch_scan(&w, &s, 1, 20 * SEC, hear, &h);
+	CHECK_INT(h.starts[TF_WARN_CLOSE_WAIT], 1, "owned at first sight: warned at once");
+	tf_watch_free(&w);
+}
+
 int main(void)
 {
 	stalled_reader();
 	under_threshold();
 	close_wait_then_close();
 	retransmitting_and_zero_window();
+	ownerless_waits_a_scan();
 	return CHECK_DONE();
 }
