@@ -14,7 +14,7 @@ static double span_ms(uint64_t from_ns, uint64_t to_ns)
 	return (double)(to_ns - from_ns) / 1e6;
 }
 
-void tf_format_addr(int family, const uint8_t *addr, char *buf)
+size_t tf_format_addr(int family, const uint8_t *addr, char *buf)
 {
 	/* IPv4 by hand: glibc's inet_ntop goes through sprintf, which shows at 100k lines/s. */
 	if (family == AF_INET) {
@@ -32,10 +32,11 @@ void tf_format_addr(int family, const uint8_t *addr, char *buf)
 			*p++ = (char)('0' + b % 10);
 		}
 		*p = 0;
-		return;
+		return (size_t)(p - buf);
 	}
 	if (!inet_ntop(family, addr, buf, INET6_ADDRSTRLEN))
 		strcpy(buf, "?");
+	return strlen(buf);
 }
 
 void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_t mono_to_wall_ns)
@@ -46,8 +47,8 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	v->rec = r;
 	v->verdict = tf_classify(r);
 	v->family = r->family == AF_INET6 ? 6 : 4;
-	tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->saddr, v->saddr);
-	tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->daddr, v->daddr);
+	v->saddr_len = tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->saddr, v->saddr);
+	v->daddr_len = tf_format_addr(r->family == AF_INET6 ? AF_INET6 : AF_INET, r->daddr, v->daddr);
 	v->direction = r->direction == TF_DIR_OUT ? "out" : r->direction == TF_DIR_IN ? "in" : NULL;
 	v->errno_name = tf_errno_name(v->verdict.err);
 	if (r->flags & (TF_F_RST_TX | TF_F_RST_TX_LATE) && (r->flags & TF_F_RST_REASON))
@@ -70,7 +71,7 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	v->zero_window_probes = zero_window ? r->probes : 0;
 }
 
-void tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)
+size_t tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)
 {
 	/* The seconds part is worked out once per second: this runs for every record. */
 	static time_t cached = -1;
@@ -83,7 +84,7 @@ void tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)
 	if (len < 32) {
 		if (len)
 			buf[0] = 0;
-		return;
+		return 0;
 	}
 	if (secs != cached) {
 		cached = secs;
@@ -96,6 +97,7 @@ void tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)
 	buf[secs_len + 3] = (char)('0' + ms % 10);
 	buf[secs_len + 4] = 'Z';
 	buf[secs_len + 5] = 0;
+	return secs_len + 5;
 }
 
 int64_t tf_mono_to_wall_offset(void)

@@ -15,6 +15,7 @@ struct tf_conn_view {
 	struct tf_verdict verdict;
 	char saddr[INET6_ADDRSTRLEN];
 	char daddr[INET6_ADDRSTRLEN];
+	size_t saddr_len, daddr_len; /* written once, copied as they are */
 	int family;            /* 4 or 6 */
 	const char *direction; /* "out", "in", or NULL when unknown */
 	const char *errno_name;
@@ -33,10 +34,10 @@ struct tf_conn_view {
 
 /* mono_to_wall_ns: add to a CLOCK_MONOTONIC time to get CLOCK_REALTIME. */
 void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_t mono_to_wall_ns);
-/* inet_ntop for our 16-byte address layout; buf has INET6_ADDRSTRLEN bytes. */
-void tf_format_addr(int family, const uint8_t *addr, char *buf);
-/* ISO 8601 UTC with milliseconds: "2026-11-22T00:37:59.123Z"; buf >= 32 bytes. */
-void tf_format_iso8601(int64_t wall_ns, char *buf, size_t len);
+/* inet_ntop for our 16-byte address layout; buf has INET6_ADDRSTRLEN bytes.  Returns its length. */
+size_t tf_format_addr(int family, const uint8_t *addr, char *buf);
+/* ISO 8601 UTC with milliseconds: "2026-11-22T00:37:59.123Z"; buf >= 32 bytes.  Returns its length. */
+size_t tf_format_iso8601(int64_t wall_ns, char *buf, size_t len);
 /* Offset between CLOCK_REALTIME and CLOCK_MONOTONIC right now. */
 int64_t tf_mono_to_wall_offset(void);
 

@@ -85,6 +85,15 @@ static inline void jw_plain(struct json_writer *w, const char *key, const char *
 	jw_plain_value(w->out, value);
 }
 
+/* jw_plain for a string whose length is known (a formatted time or address): one copy. */
+static inline void jw_plain_n(struct json_writer *w, const char *key, const char *value, size_t len)
+{
+	JW_KEY(w, key);
+	sb_char(w->out, '"');
+	sb_mem(w->out, value, len);
+	sb_char(w->out, '"');
+}
+
 static inline void jw_uint(struct json_writer *w, const char *key, uint64_t value)
 {
 	JW_KEY(w, key);

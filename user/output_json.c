@@ -33,13 +33,13 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	struct json_writer w;
 	struct strbuf sb;
 	char ts[40];
+	size_t ts_len = tf_format_iso8601(v->end_wall_ns, ts, sizeof(ts));
 
-	tf_format_iso8601(v->end_wall_ns, ts, sizeof(ts));
 	sb_reset(&sb);
 	jw_init(&w, &sb);
 	jw_object_begin(&w, NULL);
 	jw_plain(&w, "event", "close");
-	jw_plain(&w, "ts", ts);
+	jw_plain_n(&w, "ts", ts, ts_len);
 	jw_plain(&w, "label", tf_label_name(v->verdict.label));
 	jw_plain(&w, "cause", v->verdict.cause);
 	jw_plain(&w, "errno", v->errno_name);
@@ -51,9 +51,9 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_uint(&w, "netns", r->netns);
 	jw_uint(&w, "family", v->family);
 	jw_plain(&w, "direction", v->direction);
-	jw_plain(&w, "saddr", v->saddr);
+	jw_plain_n(&w, "saddr", v->saddr, v->saddr_len);
 	jw_uint(&w, "sport", r->sport);
-	jw_plain(&w, "daddr", v->daddr);
+	jw_plain_n(&w, "daddr", v->daddr, v->daddr_len);
 	jw_uint(&w, "dport", r->dport);
 	jw_bool(&w, "start_known", !(r->flags & TF_F_START_UNKNOWN));
 	ms_or_null(&w, "duration_ms", v->duration_ms);

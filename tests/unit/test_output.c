@@ -131,6 +131,24 @@ static void numbers(void)
 	sb_char(&sb, 0);
 	CHECK_STR(sb.buf, "0 18446744073709551615 -42 2.500 0.031 -1.3 7191", "numbers without printf");
 
+	/* Fractions keep their leading zeros, for every number of decimals (odd ones end on a single digit). */
+	sb_reset(&sb);
+	sb_fixed(&sb, 7, 3);
+	sb_char(&sb, ' ');
+	sb_fixed(&sb, -1005, 3);
+	sb_char(&sb, ' ');
+	sb_fixed(&sb, 123406, 6);
+	sb_char(&sb, ' ');
+	sb_fixed(&sb, 42, 1);
+	sb_char(&sb, ' ');
+	sb_fixed(&sb, 100001, 5);
+	sb_char(&sb, ' ');
+	sb_double(&sb, 0.0004999, 3);
+	sb_char(&sb, ' ');
+	sb_double(&sb, -0.0005, 3);
+	sb_char(&sb, 0);
+	CHECK_STR(sb.buf, "0.007 -1.005 0.123406 4.2 1.00001 0.000 -0.001", "fixed-point fractions with leading zeros, rounded half away from zero");
+
 	/* The digit count comes from the bit length: check every power of ten and its neighbours. */
 	int wrong = 0;
 	for (uint64_t p = 1, i = 0; i < 20; i++, p *= 10) {
@@ -157,8 +175,14 @@ static void numbers(void)
 
 	char a[INET6_ADDRSTRLEN];
 	uint8_t v4[16] = { 10, 0, 255, 7 };
-	tf_format_addr(AF_INET, v4, a);
+	CHECK_INT(tf_format_addr(AF_INET, v4, a), 10, "IPv4: its length returned");
 	CHECK_STR(a, "10.0.255.7", "IPv4 formatted by hand");
+	uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	CHECK_INT(tf_format_addr(AF_INET6, v6, a), 11, "IPv6: its length returned");
+	CHECK_STR(a, "2001:db8::1", "IPv6 through inet_ntop");
+	char ts[40];
+	CHECK_INT(tf_format_iso8601(1795832279123000000LL, ts, sizeof(ts)), 24, "ISO 8601: its length returned");
+	CHECK_STR(ts, "2026-11-28T02:17:59.123Z", "ISO 8601 with milliseconds");
 }
 
 int main(void)
