@@ -40,7 +40,7 @@ PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c u
 	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
 	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
 	user/listen_addr.c user/timeparse.c user/report_input.c user/report_build.c user/report_output.c \
-	user/report_html.c user/explain.c user/owner_search.c
+	user/report_html.c user/explain.c user/owner_search.c user/loss_notice.c
 BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c user/privileges.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)

@@ -15,6 +15,7 @@
 #include "metrics.h"
 #include "metrics_http.h"
 #include "log.h"
+#include "loss_notice.h"
 #include "names.h"
 #include "output.h"
 #include "owner_search.h"
@@ -60,6 +61,8 @@ struct monitor {
 	struct tf_recorder *recorder; /* NULL unless --record */
 	double ring_fill;           /* before the last drain */
 	time_t last_output_warning;
+	struct tf_loss_notice loss;     /* a full table or ring, said while it happens */
+	uint64_t last_loss_check_ms;
 	FILE *out;
 	bool out_broken; /* the reader went away (EPIPE): stop quietly */
 };
@@ -245,6 +248,24 @@ static void refresh_health(struct monitor *m, struct tf_bpf *b)
 	tf_metrics_set_health(m->metrics, &h);
 }
 
+/* Once a second: is data being lost right now?  (The summary says it again at exit.) */
+static void check_losses(struct monitor *m, struct tf_bpf *b)
+{
+	const struct tf_loss_limits limits = { .max_tracked = m->opts->max_tracked,
+					       .ring_mb = m->opts->ring_mb,
+					       .keepalive_slots = m->opts->keepalive_slots };
+	uint64_t kernel[TF_STAT_MAX], now_ms = tf_monotonic_ms();
+	char msg[512];
+
+	if (now_ms - m->last_loss_check_ms < 1000)
+		return;
+	m->last_loss_check_ms = now_ms;
+	if (tf_bpf_read_stats(b, kernel))
+		return;
+	if (tf_loss_notice_due(&m->loss, kernel, now_ms, &limits, msg, sizeof(msg)))
+		tf_warn("%s", msg);
+}
+
 static int drain_loop(struct monitor *m, struct tf_bpf *b)
 {
 	uint64_t deadline = m->opts->duration_s ? tf_monotonic_ms() + m->opts->duration_s * 1000ULL : 0;
@@ -280,6 +301,7 @@ static int drain_loop(struct monitor *m, struct tf_bpf *b)
 						   ? took_ms * SCAN_CPU_SHARE_INVERSE
 						   : m->opts->scan_interval_ms;
 		}
+		check_losses(m, b);
 		refresh_health(m, b);
 		flush_output(m);
 		if (deadline && tf_monotonic_ms() >= deadline)

@@ -3,7 +3,8 @@
 # moved by log rotation, a full disk counted while monitoring goes on, two
 # instances side by side, --user with every capability dropped, files created
 # 0600, symbolic links refused, a socket freed without a close event (simulated
-# through the connection table) found gone and reported once.
+# through the connection table) found gone and reported once, a full connection
+# table said while it happens.
 set -u
 . "$(dirname "$0")/../lib.sh"
 
@@ -188,6 +189,26 @@ expect_record "found gone: the socket, alive after all, is followed again from i
 summary=$(jq -c 'select(.event == "summary")' "$WORK/gone.json")
 check "found gone: counted in the summary" "$(jq -r .sockets_found_gone <<<"$summary")" 1
 check "found gone: accounting adds up" \
+	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
+
+# --- a full connection table: said while it happens, counted, the accounting still adds up ----
+start_tcpfate "$WORK/full.json" --max-tracked 1024 || exit 0
+ip netns exec "$NS_A" "$CHURN" --mode cac --hold 1500 --hold-only --port 28071 >"$WORK/full-hold.out" 2>&1 &
+HOLD=$!
+BG_PIDS+=("$HOLD")
+deadline=$((SECONDS + 20))
+until grep -q '^holding' "$WORK/full-hold.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+deadline=$((SECONDS + 5))
+until grep -q 'losing data' "$WORK/full.json.err" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+notice=$(grep -m1 'losing data' "$WORK/full.json.err")
+check "table full: said while it happens, with the option that makes room" \
+	"$(grep -oE '^tcpfate: warning: losing data since start-up: [0-9]+ connections not followed \(connection table full: --max-tracked 1024\)$' <<<"$notice" | wc -l)" 1
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
+stop_tcpfate
+summary=$(jq -c 'select(.event == "summary")' "$WORK/full.json")
+check_cmp "table full: untracked connections counted" "$(jq -r .untracked <<<"$summary")" -gt 0
+check "table full: accounting adds up for what was followed" \
 	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
 
 # --- valgrind: no leak in a run with every feature on -------------------------------------
