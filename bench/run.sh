@@ -24,7 +24,6 @@ PORT=18000
 # none-again: a run with no tracer, compared like a tracer: the noise floor of a ratio.
 # empty-hooks: empty programs on tcpfate's tracepoints, the bound for any tracer on them.
 CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
-TICKS=$(getconf CLK_TCK)
 TRACER_PID=
 HOLDER_PID=
 
@@ -44,7 +43,9 @@ done
 TCPLIFE=$(command -v tcplife || echo /usr/sbin/tcplife)
 TCPSTATES=$(command -v tcpstates || echo /usr/sbin/tcpstates)
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU time of every thread of a process, in µs: the scheduler's own count (schedstat), where
+# utime + stime in /proc/PID/stat are sampled at the tick (10 ms: ±6 % of a 2 s run's tracer CPU).
+cpu_us() { cat "/proc/$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%d\n", s / 1000 }'; }
 peak_rss_kb() { awk '/^VmHWM:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 
 # start_tracer CONFIG OUTFILE [tcpfate options]: sets TRACER_PID; returns when attached.
@@ -139,14 +140,14 @@ run_one() {
 	local line cpu0 cpu1 rss=0 closes=0 lost=0 conns
 	start_tracer "$config" "$out"
 	cpu0=0
-	[ -n "$TRACER_PID" ] && cpu0=$(cpu_ticks "$TRACER_PID")
+	[ -n "$TRACER_PID" ] && cpu0=$(cpu_us "$TRACER_PID")
 	line=$("$CHURN" --mode "$mode" --workers "$WORKERS" --duration "${RUN_SECS:-$SECS}" --port $PORT) || {
 		echo "bench: churn failed: $line" >&2
 		exit 1
 	}
 	if [ -n "$TRACER_PID" ]; then
 		sleep 0.5 # let the tracer drain what is queued
-		cpu1=$(cpu_ticks "$TRACER_PID")
+		cpu1=$(cpu_us "$TRACER_PID")
 		rss=$(peak_rss_kb "$TRACER_PID")
 		kill -INT "$TRACER_PID"
 		wait "$TRACER_PID" 2>/dev/null
@@ -187,10 +188,10 @@ for hold in ${BENCH_HOLDS:-25000 50000 100000}; do
 done
 hold_open 0
 
-# rows: seq mode config rep hold rate p50 p99 conns cpu_ticks rss_kb closes lost
+# rows: seq mode config rep hold rate p50 p99 conns cpu_us rss_kb closes lost
 # A run's base: the mean of the no-tracer runs just before and after it (same mode and open connections).
 report_table() {
-	awk -v ticks="$TICKS" '
+	awk '
 	function median(arr, n,    i, j, t) {
 		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
 		return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
@@ -211,7 +212,7 @@ report_table() {
 			thr[g, k] = col[r, 6] / b
 			l50[g, k] = col[r, 7] / base_of(r, 7)
 			l99[g, k] = col[r, 8] / base_of(r, 8)
-			cpum[g, k] = (col[r, 10] / ticks) / (col[r, 9] / 1e6)
+			cpum[g, k] = col[r, 10] / col[r, 9] # µs per connection = s per million
 			if (col[r, 11] > rss[g]) rss[g] = col[r, 11]
 			miss[g] += 2 * col[r, 9] - col[r, 12]
 			lost[g] += col[r, 13]
@@ -249,7 +250,7 @@ report_table() {
 	echo
 	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, and \`--record\` to SQLite (all hooks, labels,"
 	echo "live-warning scans every second); \`tcplife\` and \`tcpstates\` from Debian's libbpf-tools ($(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null)),"
-	echo "output to a file. CPU is the tracer process's user+system time during the churn. \`none-again\` is a"
+	echo "output to a file. CPU is the time the tracer process's threads ran during the churn and the half second after (draining), as the scheduler counts it (schedstat). \`none-again\` is a"
 	echo "run without any tracer, compared like one: its spread is how far this machine's noise alone moves a ratio."
 	echo "\`empty-hooks\` is \`bench/hooks\`: programs that do nothing, on every tracepoint tcpfate uses: what the"
 	echo "hooks alone cost, the bound for any tracer on them. Runs with idle connections held open last"
@@ -257,7 +258,7 @@ report_table() {
 	echo
 	report_table
 	echo
-	echo "Raw rows (seq mode config rep open-conns rate p50_us p99_us connections cpu_ticks peak_rss_kb closes lost):"
+	echo "Raw rows (seq mode config rep open-conns rate p50_us p99_us connections cpu_us peak_rss_kb closes lost):"
 	echo
 	echo '```'
 	cat "$WORK/rows"
