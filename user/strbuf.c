@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
-#include <math.h>
 #include <string.h>
 #include "strbuf.h"
 
@@ -27,10 +26,8 @@ void sb_pad_left(struct strbuf *sb, size_t start, size_t n, size_t width)
 		sb_char(sb, ' ');
 }
 
-static const uint64_t pow10_small[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
-
 /* "00" to "99": numbers are written two digits per division. */
-static const char pairs[201] =
+const char sb_digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324252627282930313233343536373839"
 	"40414243444546474849505152535455565758596061626364656667686970717273747576777879"
 	"8081828384858687888990919293949596979899";
@@ -61,15 +58,15 @@ void sb_u64_digits(struct strbuf *sb, uint64_t v)
 	/* 64-bit divisions only while the value needs them: netns, cookies and counters fit in 32. */
 	for (; v > UINT32_MAX; v /= 100) {
 		p -= 2;
-		memcpy(p, pairs + v % 100 * 2, 2);
+		memcpy(p, sb_digit_pairs + v % 100 * 2, 2);
 	}
 	for (w = (uint32_t)v; w >= 100; w /= 100) {
 		p -= 2;
-		memcpy(p, pairs + w % 100 * 2, 2);
+		memcpy(p, sb_digit_pairs + w % 100 * 2, 2);
 	}
 	if (w >= 10) {
 		p -= 2;
-		memcpy(p, pairs + w * 2, 2);
+		memcpy(p, sb_digit_pairs + w * 2, 2);
 	} else {
 		*--p = (char)('0' + w);
 	}
@@ -87,67 +84,6 @@ void sb_i64(struct strbuf *sb, int64_t v)
 	} else {
 		sb_u64(sb, (uint64_t)v);
 	}
-}
-
-/* The divisions by a power of ten with the divisor a constant: multiplications, not a divide. */
-static uint64_t div_pow10(uint64_t v, int decimals, uint64_t *rem)
-{
-	uint64_t q;
-
-	switch (decimals) {
-	case 1: q = v / 10; break;
-	case 2: q = v / 100; break;
-	case 3: q = v / 1000; break;
-	case 4: q = v / 10000; break;
-	case 5: q = v / 100000; break;
-	default: q = v / 1000000; break;
-	}
-	*rem = v - q * pow10_small[decimals];
-	return q;
-}
-
-void sb_fixed(struct strbuf *sb, int64_t scaled, int decimals)
-{
-	uint64_t mag, frac;
-	char digits[6];
-	int i;
-
-	if (decimals <= 0) {
-		sb_i64(sb, scaled);
-		return;
-	}
-	if (decimals > 6)
-		decimals = 6;
-	if (scaled < 0) {
-		sb_char(sb, '-');
-		mag = (uint64_t)0 - (uint64_t)scaled;
-	} else {
-		mag = (uint64_t)scaled;
-	}
-	sb_u64(sb, div_pow10(mag, decimals, &frac));
-	sb_char(sb, '.');
-	/* The fraction with its leading zeros, two digits at a time from the right. */
-	for (i = decimals; i >= 2; i -= 2, frac /= 100)
-		memcpy(digits + i - 2, pairs + frac % 100 * 2, 2);
-	if (i)
-		digits[0] = (char)('0' + frac);
-	sb_mem(sb, digits, (size_t)decimals);
-}
-
-void sb_double(struct strbuf *sb, double v, int decimals)
-{
-
-	if (decimals < 0)
-		decimals = 0;
-	if (decimals > 6)
-		decimals = 6;
-	if (!isfinite(v) || fabs(v) > 9e12) {
-		sb_str(sb, "0");
-		return;
-	}
-	/* Half away from zero, as llround() does, without its call: this runs three times a line. */
-	v *= (double)pow10_small[decimals];
-	sb_fixed(sb, (int64_t)(v < 0 ? v - 0.5 : v + 0.5), decimals);
 }
 
 void sb_ipv4(struct strbuf *sb, const uint8_t addr[4])

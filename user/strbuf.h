@@ -89,10 +89,62 @@ static inline void sb_u64(struct strbuf *sb, uint64_t v)
 }
 
 void sb_i64(struct strbuf *sb, int64_t v);
-/* value / 10^decimals, printed with exactly `decimals` digits after the point (rounded by caller). */
-void sb_fixed(struct strbuf *sb, int64_t scaled, int decimals);
-/* A double with `decimals` digits (0-6) after the point, rounded. */
-void sb_double(struct strbuf *sb, double v, int decimals);
+
+extern const char sb_digit_pairs[201]; /* "00" to "99" */
+
+/*
+ * value / 10^decimals, printed with exactly `decimals` (1-6) digits after the
+ * point (rounded by the caller), or an integer for 0.  Inline: callers pass a
+ * constant, so the divisions become multiplications and the loop unrolls.
+ */
+static inline __attribute__((always_inline)) void sb_fixed(struct strbuf *sb, int64_t scaled, int decimals)
+{
+	static const uint64_t pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+	uint64_t mag, frac;
+	char digits[6];
+	int i;
+
+	if (decimals <= 0) {
+		sb_i64(sb, scaled);
+		return;
+	}
+	if (decimals > 6)
+		decimals = 6;
+	if (scaled < 0) {
+		sb_char(sb, '-');
+		mag = (uint64_t)0 - (uint64_t)scaled;
+	} else {
+		mag = (uint64_t)scaled;
+	}
+	sb_u64(sb, mag / pow10[decimals]);
+	sb_char(sb, '.');
+	/* The fraction with its leading zeros, two digits at a time from the right. */
+	frac = mag % pow10[decimals];
+	for (i = decimals; i >= 2; i -= 2, frac /= 100)
+		memcpy(digits + i - 2, sb_digit_pairs + frac % 100 * 2, 2);
+	if (i)
+		digits[0] = (char)('0' + frac);
+	sb_mem(sb, digits, (size_t)decimals);
+}
+
+/* A double with `decimals` digits (0-6) after the point, rounded half away from zero. */
+static inline __attribute__((always_inline)) void sb_double(struct strbuf *sb, double v, int decimals)
+{
+	static const double pow10[] = { 1, 10, 100, 1000, 10000, 100000, 1000000 };
+
+	if (decimals < 0)
+		decimals = 0;
+	if (decimals > 6)
+		decimals = 6;
+	/* NaN and out-of-range values fail this test, which keeps the conversion defined. */
+	if (!(v >= -9e12 && v <= 9e12)) {
+		sb_char(sb, '0');
+		return;
+	}
+	/* As llround() rounds, without its call: this runs several times a line. */
+	v *= pow10[decimals];
+	sb_fixed(sb, (int64_t)(v < 0 ? v - 0.5 : v + 0.5), decimals);
+}
 /* An IPv4 address in network byte order, dotted. */
 void sb_ipv4(struct strbuf *sb, const uint8_t addr[4]);
 /* Writes the buffer; returns 0, or EOF on a write error (errno set). */
