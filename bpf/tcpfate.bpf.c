@@ -192,7 +192,7 @@ static __always_inline __u32 netns_inum(const struct sock_common *skc)
 	__u64 cookie;
 	__u32 inum;
 
-	/* Kernels before 5.12 have no cookie set at creation: no memo there. */
+	/* No cookie to check it by (an older kernel, or one that makes it on first use): no memo. */
 	if (!bpf_core_field_exists(net->net_cookie))
 		return net->ns.inum;
 	cookie = net->net_cookie;

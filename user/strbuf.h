@@ -145,6 +145,7 @@ static inline __attribute__((always_inline)) void sb_double(struct strbuf *sb, d
 	v *= pow10[decimals];
 	sb_fixed(sb, (int64_t)(v < 0 ? v - 0.5 : v + 0.5), decimals);
 }
+
 /* An IPv4 address in network byte order, dotted. */
 void sb_ipv4(struct strbuf *sb, const uint8_t addr[4]);
 /* Writes the buffer; returns 0, or EOF on a write error (errno set). */
