@@ -41,7 +41,7 @@ PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c u
 	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
 	user/listen_addr.c user/timeparse.c user/report_input.c user/report_build.c user/report_output.c \
 	user/report_html.c user/explain.c user/owner_search.c user/loss_notice.c
-BPF_SRCS := user/loader.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c user/privileges.c
+BPF_SRCS := user/loader.c user/rings.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c user/privileges.c
 MAIN_SRC := user/main.c
 PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
 BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)

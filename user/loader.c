@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include "clock.h"
 #include "loader.h"
+#include "rings.h"
 #include "log.h"
 #include "tcpfate.skel.h"
 
@@ -82,13 +83,20 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
 
 static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_kernel *k)
 {
-	__u32 ring_bytes = o->ring_mb << 20;
+	int n_rings = libbpf_num_possible_cpus();
+	unsigned long ring_bytes;
 	int err;
 
+	if (n_rings <= 0) {
+		tf_error("cannot count the CPUs: %s", strerror(-n_rings));
+		return n_rings;
+	}
+	ring_bytes = tf_rings_size_each((unsigned long)o->ring_mb << 20, n_rings);
 	skel->rodata->keepalive_timer_fn = k->keepalive_timer_fn;
-	/* Wake the reader early enough that a burst cannot fill the ring before the timer. */
-	skel->rodata->wakeup_bytes = ring_bytes / 4;
-	err = bpf_map__set_max_entries(skel->maps.events, ring_bytes);
+	/* Wake the reader early enough that a burst cannot fill a ring before the timer. */
+	skel->rodata->wakeup_bytes = (__u32)(ring_bytes / 4);
+	/* The rings themselves are made after loading (tf_rings_create), at their size. */
+	err = bpf_map__set_max_entries(skel->maps.events, (__u32)n_rings);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
 	if (!err)
@@ -98,44 +106,16 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	return err;
 }
 
-/*
- * The ring buffer's first page holds the consumer position, the second the
- * producer's (kernel/bpf/ringbuf.c); both can be mapped read-only.  libbpf
- * 1.1 has no call for the fill level, and a gauge is worth two pages.
- */
-static void map_ring_positions(struct tf_bpf *b, int fd, unsigned long size)
-{
-	long page = sysconf(_SC_PAGESIZE);
-	void *cons = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, 0);
-	void *prod = mmap(NULL, (size_t)page, PROT_READ, MAP_SHARED, fd, page);
-
-	if (cons == MAP_FAILED || prod == MAP_FAILED) {
-		if (cons != MAP_FAILED)
-			munmap(cons, (size_t)page);
-		if (prod != MAP_FAILED)
-			munmap(prod, (size_t)page);
-		return;
-	}
-	b->ring_consumer = cons;
-	b->ring_producer = prod;
-	b->ring_size = size;
-}
-
 double tf_bpf_ring_fill(struct tf_bpf *b)
 {
-	unsigned long used;
-
-	if (!b->ring_consumer || !b->ring_size)
-		return 0;
-	used = *b->ring_producer - *b->ring_consumer;
-	return used > b->ring_size ? 1.0 : (double)used / (double)b->ring_size;
+	return tf_rings_fill(&b->rings);
 }
 
 int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_kernel *k,
 		 ring_buffer_sample_fn on_record, void *ctx)
 {
 	struct tcpfate_bpf *skel;
-	int err;
+	int err, n_rings;
 
 	memset(b, 0, sizeof(*b));
 	if (!k->privileged) {
@@ -202,12 +182,11 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 	if (!b->owners_link)
 		tf_warn("cannot walk open file descriptors (%s): connections open before start-up and "
 			"accepted ones that never read or write have no owner", strerror(errno));
-	b->rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_record, ctx, NULL);
-	if (!b->rb) {
-		tf_error("cannot set up the ring buffer: %s", strerror(errno));
+	n_rings = (int)bpf_map__max_entries(skel->maps.events);
+	if (tf_rings_create(&b->rings, n_rings, tf_rings_size_each((unsigned long)o->ring_mb << 20, n_rings),
+			    skel->maps.events, on_record, ctx))
 		goto fail;
-	}
-	map_ring_positions(b, bpf_map__fd(skel->maps.events), o->ring_mb << 20);
+	b->rb = b->rings.rb;
 	return 0;
 fail:
 	tf_bpf_stop(b);
@@ -375,13 +354,9 @@ uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
 
 void tf_bpf_stop(struct tf_bpf *b)
 {
-	ring_buffer__free(b->rb);
+	tf_rings_free(&b->rings);
 	bpf_link__destroy(b->scan_link);
 	bpf_link__destroy(b->owners_link);
-	if (b->ring_consumer) {
-		munmap((void *)b->ring_consumer, (size_t)sysconf(_SC_PAGESIZE));
-		munmap((void *)b->ring_producer, (size_t)sysconf(_SC_PAGESIZE));
-	}
 	for (int i = 0; i < b->n_links; i++)
 		bpf_link__destroy(b->links[i]);
 	tcpfate_bpf__destroy(b->skel);

@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 #include "kernel_probe.h"
 #include "options.h"
+#include "rings.h"
 #include "tcpfate.h"
 
 #define TF_MAX_LINKS 16
@@ -19,11 +20,8 @@ struct tf_bpf {
 	struct bpf_link *owners_link; /* iterator over every process's open files */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;
-	struct ring_buffer *rb;
-	/* Read-only maps of the ring's positions, for its fill level. */
-	const volatile unsigned long *ring_consumer;
-	const volatile unsigned long *ring_producer;
-	unsigned long ring_size;
+	struct tf_rings rings;
+	struct ring_buffer *rb;       /* rings.rb: reads every CPU's ring */
 	uint64_t scan_busy_ns; /* time the last scan spent in the kernel's iterator, without the drains between */
 };
 

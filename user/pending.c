@@ -14,6 +14,7 @@ void tf_pending_free(struct tf_pending *p)
 		free(p->batch[i].recs);
 		cookie_index_free(&p->batch[i].index);
 	}
+	free(p->early);
 	memset(p, 0, sizeof(*p));
 }
 
@@ -67,19 +68,49 @@ void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend)
 	}
 }
 
+/* The held record an amend belongs to: the newer batch first (an amend follows its CLOSE within microseconds). */
+static struct tf_record *held_for(struct tf_pending *p, uint64_t cookie)
+{
+	struct tf_record *r = batch_find(&p->batch[p->cur], cookie);
+
+	return r ? r : batch_find(&p->batch[!p->cur], cookie);
+}
+
 bool tf_pending_amend(struct tf_pending *p, const struct tf_record *amend)
 {
-	/* The newer batch first: an amend follows its CLOSE within microseconds. */
-	struct tf_record *r = batch_find(&p->batch[p->cur], amend->cookie);
+	struct tf_record *r = held_for(p, amend->cookie);
 
-	if (!r)
-		r = batch_find(&p->batch[!p->cur], amend->cookie);
-	if (!r) {
-		p->orphan_amends++;
-		return false;
+	if (r) {
+		tf_record_apply_amend(r, amend);
+		return true;
 	}
-	tf_record_apply_amend(r, amend);
+	if (p->n_early == p->cap_early) {
+		size_t cap = p->cap_early ? p->cap_early * 2 : 64;
+		struct tf_record *early = realloc(p->early, cap * sizeof(*early));
+
+		if (!early) {
+			p->orphan_amends++;
+			return false;
+		}
+		p->early = early;
+		p->cap_early = cap;
+	}
+	p->early[p->n_early++] = *amend;
 	return true;
+}
+
+/* The drain is over: every CLOSE written before an early amend has been read by now. */
+static void settle_early(struct tf_pending *p)
+{
+	for (size_t i = 0; i < p->n_early; i++) {
+		struct tf_record *r = held_for(p, p->early[i].cookie);
+
+		if (r)
+			tf_record_apply_amend(r, &p->early[i]);
+		else
+			p->orphan_amends++;
+	}
+	p->n_early = 0;
 }
 
 static void batch_release(struct tf_batch *b, tf_record_fn fn, void *ctx)
@@ -92,12 +123,14 @@ static void batch_release(struct tf_batch *b, tf_record_fn fn, void *ctx)
 
 void tf_pending_rotate(struct tf_pending *p, tf_record_fn fn, void *ctx)
 {
+	settle_early(p);
 	p->cur = !p->cur;
 	batch_release(&p->batch[p->cur], fn, ctx);
 }
 
 void tf_pending_drain(struct tf_pending *p, tf_record_fn fn, void *ctx)
 {
+	settle_early(p);
 	batch_release(&p->batch[!p->cur], fn, ctx);
 	batch_release(&p->batch[p->cur], fn, ctx);
 }

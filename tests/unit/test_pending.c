@@ -46,8 +46,30 @@ static void hold_back_one_cycle(void)
 	CHECK_INT(s.n, 2, "released after one full cycle");
 	CHECK_INT(s.cookies[0], 1, "in arrival order");
 	CHECK_INT(s.resets, 1, "the amended connection now reads as a reset");
-	CHECK(!tf_pending_amend(&p, &amend), "an amend for a released connection is an orphan");
-	CHECK_INT(p.orphan_amends, 1, "orphans are counted");
+	CHECK(tf_pending_amend(&p, &amend), "an amend with no record held is kept until the drain ends");
+	CHECK_INT(p.orphan_amends, 0, "not counted before the drain ends");
+	tf_pending_rotate(&p, collect, &s);
+	CHECK_INT(p.orphan_amends, 1, "still nothing to merge into at its end: an orphan, counted");
+	tf_pending_free(&p);
+}
+
+/* Each CPU has its own ring: a late fact can be read before the CLOSE another CPU wrote first. */
+static void amend_before_its_close(void)
+{
+	static struct seen s;
+	struct tf_pending p;
+	struct tf_record amend = { .type = TF_REC_AMEND, .cookie = 9, .flags = TF_F_RST_TX_LATE,
+				   .sk_err = ECONNRESET };
+
+	tf_pending_init(&p);
+	CHECK(tf_pending_amend(&p, &amend), "an amend read before its CLOSE is kept");
+	tf_pending_add(&p, &(struct tf_record){ .cookie = 9, .flags = TF_F_LOCAL_FIN });
+	tf_pending_rotate(&p, collect, &s);
+	CHECK_INT(p.orphan_amends, 0, "merged at the end of the drain, not an orphan");
+	CHECK_INT(s.n, 0, "its CLOSE still waits out its cycle");
+	tf_pending_rotate(&p, collect, &s);
+	CHECK_INT(s.n, 1, "then released");
+	CHECK_INT(s.resets, 1, "with the late RST merged: a reset");
 	tf_pending_free(&p);
 }
 
@@ -111,6 +133,7 @@ int main(void)
 {
 	capabilities();
 	hold_back_one_cycle();
+	amend_before_its_close();
 	many();
 	merge_rule();
 	kallsyms();
