@@ -272,7 +272,7 @@ static void render(struct tf_metrics *m, FILE *f)
 		h->hook_runs_skipped);
 	counter(f, "tcpfate_records_dropped_total", "Records the recorder dropped because the disk fell behind.",
 		h->records_dropped);
-	gauge(f, "tcpfate_ring_buffer_fill_ratio", "How full the ring buffer was at the last submit (0-1).",
+	gauge(f, "tcpfate_ring_buffer_fill_ratio", "How full the fullest ring buffer (one per CPU) was before the last drain (0-1).",
 	      h->ring_fill);
 	family(f, "tcpfate_build_info", "gauge", "tcpfate's version.");
 	fprintf(f, "tcpfate_build_info{version=\"%s\"} 1\n", m->version ? m->version : "unknown");
