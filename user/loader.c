@@ -80,7 +80,9 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
 	}
 }
 
-static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_kernel *k)
+/* Sizes the maps before loading; says how many rings (one per possible CPU) of how many bytes to make after. */
+static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_kernel *k,
+		     int *n_rings_out, unsigned long *ring_bytes_out)
 {
 	int n_rings = libbpf_num_possible_cpus();
 	unsigned long ring_bytes;
@@ -102,6 +104,8 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked);
 	if (err)
 		tf_error("cannot size BPF maps: %s", strerror(-err));
+	*n_rings_out = n_rings;
+	*ring_bytes_out = ring_bytes;
 	return err;
 }
 
@@ -114,7 +118,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		 ring_buffer_sample_fn on_record, void *ctx)
 {
 	struct tcpfate_bpf *skel;
-	int err, n_rings;
+	unsigned long ring_bytes = 0;
+	int err, n_rings = 0;
 
 	memset(b, 0, sizeof(*b));
 	if (!k->privileged) {
@@ -131,7 +136,7 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 		return -1;
 	}
 	b->skel = skel;
-	if (size_maps(skel, o, k))
+	if (size_maps(skel, o, k, &n_rings, &ring_bytes))
 		goto fail;
 	choose_hooks(skel, k);
 
@@ -181,9 +186,7 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 	if (!b->owners_link)
 		tf_warn("cannot walk open file descriptors (%s): connections open before start-up and "
 			"accepted ones that never read or write have no owner", strerror(errno));
-	n_rings = (int)bpf_map__max_entries(skel->maps.events);
-	if (tf_rings_create(&b->rings, n_rings, tf_rings_size_each((unsigned long)o->ring_mb << 20, n_rings),
-			    skel->maps.events, on_record, ctx))
+	if (tf_rings_create(&b->rings, n_rings, ring_bytes, skel->maps.events, on_record, ctx))
 		goto fail;
 	b->rb = b->rings.rb;
 	return 0;
