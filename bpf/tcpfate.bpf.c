@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
- * tcpfate's kernel side.  It follows each TCP socket in a hash map keyed by
- * the socket's address (entry deleted when the socket is destroyed) and, when
- * the socket moves to CLOSE, submits one record with everything the kernel knew.  No
+ * tcpfate's kernel side.  It follows each TCP socket in an entry found by the
+ * socket's cookie (freed when the socket is destroyed) and, when the socket
+ * moves to CLOSE, submits one record with everything the kernel knew.  No
  * labels are decided here: the classifier in userspace reads the facts.
  *
  * Cost rules (see ../shared/KERNEL-NOTES.md): one record per connection, and
@@ -69,27 +69,55 @@ struct conn {
 	char comm[TF_COMM_LEN];
 	__u32 open_at_freeze; /* claimed once, by the final scan or by its own close */
 	__u32 netns; /* with the tuple: a socket found gone can no longer say */
+	__u64 sk;    /* the socket's address, for the scan */
 };
 
 /*
- * Keyed by the socket's address.  Socket local storage would free itself with
- * the socket, but creating and freeing it was measured at ~800 ns per socket
- * under churn, the largest single cost of tracking; a hash map without
- * preallocation takes its entries from the kernel's per-CPU BPF allocator, so
- * memory follows the sockets followed, up to max_entries (set by userspace;
- * a full map is counted as untracked).  The entry is deleted at
- * tcp_destroy_sock; an address reused by a new socket starts fresh at its
- * connect() or at the end of its handshake, and the cookie tells a stale entry.
+ * Where a followed socket's entry lives, found by its socket cookie (the
+ * kernel numbers sockets in the order they are given one, and tcpfate gives
+ * every socket it follows one when it starts following it).  Most entries
+ * are in a fixed table indexed by the cookie's low bits: the sockets open at
+ * once are mostly recent, so their cookies are near each other and land in
+ * different slots.  Finding an entry there is an array access and a compare,
+ * and taking or freeing a slot one store: under churn, a hash map's update,
+ * lookups and delete were a third of the state-change program's time and
+ * half of the destroy program's.  A socket whose slot holds an older socket
+ * still open goes to the overflow map, a hash map by cookie, which is not
+ * looked at while it is empty.  `claim` is the cookie of the socket an entry
+ * belongs to (0: a free slot).
+ */
+struct conn_entry {
+	__u64 claim;
+	__u64 overflow; /* 1: in the overflow map */
+	struct conn c;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << 16); /* resized by userspace: a power of two, slot_mask + 1 */
+	__type(key, __u32);
+	__type(value, struct conn_entry);
+} conn_slots SEC(".maps");
+
+/*
+ * Without preallocation, entries come from the kernel's per-CPU BPF
+ * allocator: memory follows the sockets that overflow, up to max_entries
+ * (set by userspace; both tables full is counted as untracked).  Socket
+ * local storage would free itself with the socket, but creating and freeing
+ * it was measured at ~800 ns per socket under churn.
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, 1 << 20); /* resized by userspace */
 	__type(key, __u64);
-	__type(value, struct conn);
+	__type(value, struct conn_entry);
 } conns SEC(".maps");
 
-static const struct conn no_conn; /* what a new entry starts from */
+const volatile __u64 slot_mask = 0; /* set by userspace */
+__u64 overflow_used = 0;            /* entries in conns: none, no lookups there */
+
+static const struct conn_entry overflow_entry = { .overflow = 1 }; /* what an overflow entry starts from */
 
 /*
  * One ring buffer per CPU, created and put here by userspace.  With one ring
@@ -274,14 +302,81 @@ static __always_inline bool claim_open_at_freeze(struct conn *c)
 	return c->counted && !__sync_lock_test_and_set(&c->open_at_freeze, 1);
 }
 
-/* Reports a followed socket that was freed without any close event (below). */
-static __always_inline bool emit_found_gone(struct conn *c, __u64 cookie);
+/* The socket's cookie as it is: 0 if it never had one, so was never followed. */
+static __always_inline __u64 cookie_of(const struct tcp_sock *tp)
+{
+	return tp->inet_conn.icsk_inet.sk.__sk_common.skc_cookie.counter;
+}
+
+static __always_inline struct conn_entry *slot_of(__u64 cookie)
+{
+	__u32 i = cookie & slot_mask;
+
+	return bpf_map_lookup_elem(&conn_slots, &i);
+}
+
+static __always_inline struct conn_entry *entry_of(__u64 cookie)
+{
+	struct conn_entry *e;
+
+	if (!cookie)
+		return NULL;
+	e = slot_of(cookie);
+	if (e && e->claim == cookie)
+		return e;
+	return overflow_used ? bpf_map_lookup_elem(&conns, &cookie) : NULL;
+}
 
 static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
 {
-	__u64 key = (__u64)tp;
+	struct conn_entry *e = entry_of(cookie_of(tp));
 
-	return bpf_map_lookup_elem(&conns, &key);
+	return e ? &e->c : NULL;
+}
+
+/*
+ * The entry of the socket with this cookie, added (zeroed) if there is none:
+ * `added` says which.  Another CPU may add it first: then theirs is found.
+ */
+static __always_inline struct conn *conn_get(__u64 cookie, bool *added)
+{
+	struct conn_entry *e = slot_of(cookie);
+
+	*added = false;
+	if (!e)
+		return NULL;
+	if (e->claim == cookie)
+		return &e->c;
+	if (!e->claim && __sync_val_compare_and_swap(&e->claim, 0, cookie) == 0) {
+		__builtin_memset(&e->c, 0, sizeof(e->c));
+		*added = true;
+		return &e->c;
+	}
+	/* The slot is an older socket's, still open: the overflow map. */
+	if (overflow_used && (e = bpf_map_lookup_elem(&conns, &cookie)))
+		return &e->c;
+	__sync_fetch_and_add(&overflow_used, 1); /* before the entry: a lookup must not skip it */
+	*added = !bpf_map_update_elem(&conns, &cookie, &overflow_entry, BPF_NOEXIST);
+	if (!*added)
+		__sync_fetch_and_sub(&overflow_used, 1);
+	e = bpf_map_lookup_elem(&conns, &cookie);
+	if (!e) {
+		stat_inc(TF_STAT_UNTRACKED); /* both tables are full */
+		return NULL;
+	}
+	e->claim = cookie;
+	return &e->c;
+}
+
+/* The socket is gone: its slot is free, or its overflow entry deleted. */
+static __always_inline void entry_free(struct conn_entry *e, __u64 cookie)
+{
+	if (!e->overflow) {
+		e->claim = 0;
+		return;
+	}
+	if (!bpf_map_delete_elem(&conns, &cookie))
+		__sync_fetch_and_sub(&overflow_used, 1);
 }
 
 /*
@@ -289,67 +384,55 @@ static __always_inline struct conn *conn_lookup(const struct tcp_sock *tp)
  * socket's: the cookie goes in first, so a live entry never shows the cookie
  * of an entry still being filled in (0), which would look like a socket gone.
  */
-static __always_inline void set_live(struct conn *c, __u64 cookie)
+static __always_inline void set_live(struct conn *c, const struct tcp_sock *tp, __u64 cookie)
 {
+	c->sk = (__u64)tp;
 	c->cookie = cookie;
 	barrier();
 	c->live = 1;
 }
 
 /*
- * The socket's entry, added (zeroed) if there is none: `added` says which.
- * Another CPU may add it first: then the lookup finds theirs.
- */
-static __always_inline struct conn *conn_get(const struct tcp_sock *tp, bool *added)
-{
-	__u64 key = (__u64)tp;
-	struct conn *c;
-
-	*added = !bpf_map_update_elem(&conns, &key, &no_conn, BPF_NOEXIST);
-	c = bpf_map_lookup_elem(&conns, &key);
-	if (!c)
-		stat_inc(TF_STAT_UNTRACKED); /* the map is full */
-	return c;
-}
-
-/*
  * A socket's life starts now: at connect(), or at the handshake's end for an
- * accepted one.  The address may still hold an entry: a reconnect after
- * CLOSE, a new socket at a reused address, or (`may_continue`, a passive
- * start) a socket we already follow, which simultaneous open brings to
- * ESTABLISHED through SYN_RECV.  New sockets are the common case, so the
- * entry is added first and looked at only when one was already there.
+ * accepted one.  The socket may have an entry already: a reconnect after
+ * CLOSE, or (`may_continue`, a passive start) a socket we already follow,
+ * which simultaneous open brings to ESTABLISHED through SYN_RECV.
  */
 static __always_inline struct conn *conn_start(const struct tcp_sock *tp, bool may_continue)
 {
 	__u64 cookie = bpf_get_socket_cookie((void *)tp);
 	bool added;
-	struct conn *c = conn_get(tp, &added);
+	struct conn *c = conn_get(cookie, &added);
 
 	if (!c)
 		return NULL;
 	if (!added) {
 		if (c->live && c->cookie == cookie && may_continue)
 			return c;
-		if (c->live && c->cookie != cookie)
-			emit_found_gone(c, c->cookie); /* the last socket here went without a word */
 		__builtin_memset(c, 0, sizeof(*c));
 	}
-	set_live(c, cookie);
+	set_live(c, tp, cookie);
 	return c;
 }
 
 /* Follow a socket met mid-life (its start was not seen) or already followed. */
 static __always_inline struct conn *conn_track(const struct tcp_sock *tp)
 {
-	struct conn *c = conn_lookup(tp);
+	__u64 cookie = cookie_of(tp);
+	struct conn_entry *e = entry_of(cookie);
+	struct conn *c;
 	bool added;
 
-	if (!c && !(c = conn_get(tp, &added)))
-		return NULL;
+	if (e) {
+		c = &e->c;
+	} else {
+		cookie = bpf_get_socket_cookie((void *)tp);
+		if (!(c = conn_get(cookie, &added)))
+			return NULL;
+	}
 	if (!c->live && !c->closed) {
 		c->flags |= TF_F_START_UNKNOWN;
-		set_live(c, bpf_get_socket_cookie((void *)tp));
+		set_live(c, tp, cookie);
 		count_opened(c);
 	}
 	return c;
@@ -660,19 +743,20 @@ SEC("tp_btf/tcp_destroy_sock")
 int BPF_PROG(tf_destroy, struct sock *sk)
 {
 	struct tcp_sock *tp = bpf_skc_to_tcp_sock(sk);
-	__u64 key = (__u64)tp;
-	struct conn *c;
+	struct conn_entry *e;
+	__u64 cookie;
 
 	if (!tp)
 		return 0;
-	c = conn_lookup(tp);
-	if (!c)
+	cookie = cookie_of(tp);
+	e = entry_of(cookie);
+	if (!e)
 		return 0;
-	if (c->live) {
+	if (e->c.live) {
 		stat_inc(TF_STAT_RECOVERED);
-		emit_close(tp, c, c->state, TF_F_RECOVERED);
+		emit_close(tp, &e->c, e->c.state, TF_F_RECOVERED);
 	}
-	bpf_map_delete_elem(&conns, &key);
+	entry_free(e, cookie);
 	return 0;
 }
 
@@ -942,8 +1026,8 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
 /*
  * A socket freed with no close event at all (about one accepted socket per
  * million under heavy churn leaves FIN_WAIT1 that way: no CLOSE, no
- * tcp_destroy_sock).  Its address then holds another socket: found when
- * that one starts a connection there (conn_start), or by the scan.  It is
+ * tcp_destroy_sock).  The scan finds it: the memory at its address holds
+ * another socket, or none, and no longer has its cookie.  It is
  * reported from what the entry knew: ended at its last state change, no
  * byte counts, marked recovered.  The claim on the cookie makes it once;
  * after the freeze nothing is reported and it stays an unseen end, counted
@@ -1072,26 +1156,26 @@ __u64 scan_open = 0; /* connections open (counted as seen, not yet closed) */
 static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool direct)
 {
 	struct tf_open_sample s = {};
-	struct conn *c = ctx->value;
-	__u64 *key = ctx->key;
+	struct conn_entry *e = ctx->value;
 	struct scan_view v;
-	__u64 now_j, mine;
+	__u64 now_j, mine, addr;
+	struct conn *c;
 
-	if (!key || !c || !c->live)
+	if (!e || !e->claim || !e->c.live || !e->c.sk)
 		return 0;
+	c = &e->c;
+	addr = c->sk;
 	if (direct)
-		scan_read_direct(*key, &v, false);
+		scan_read_direct(addr, &v, false);
 	else
-		scan_read_probe(*key, &v, false);
+		scan_read_probe(addr, &v, false);
 	mine = c->cookie;
 	if (!mine)
 		return 0; /* being filled in, or already reported gone */
 	if (v.cookie != mine) {
 		/* Gone without a word. */
-		__u64 addr = *key; /* the helper wants the key on the stack, not in the iterator's buffer */
-
 		if (emit_found_gone(c, mine))
-			bpf_map_delete_elem(&conns, &addr);
+			entry_free(e, mine);
 		return 0;
 	}
 	/*
@@ -1112,9 +1196,9 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 		return 0;
 
 	if (direct)
-		scan_read_direct(*key, &v, true);
+		scan_read_direct(addr, &v, true);
 	else
-		scan_read_probe(*key, &v, true);
+		scan_read_probe(addr, &v, true);
 	s.now_ns = bpf_ktime_get_ns();
 	now_j = bpf_jiffies64();
 	s.cookie = c->cookie;
@@ -1129,7 +1213,7 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	if (s.state == TF_TCP_CLOSE_WAIT)
 		s.peer_fin_ns = c->peer_fin_ns;
 	if (s.rto_retrans)
-		s.loss_since_ns = retrans_stamp_ns((const struct tcp_sock *)*key, s.now_ns);
+		s.loss_since_ns = retrans_stamp_ns((const struct tcp_sock *)addr, s.now_ns);
 	if (s.probes && v.probes_tstamp)
 		s.probe0_since_ns = jiffies_to_ns(v.probes_tstamp, s.now_ns, now_j);
 	__builtin_memcpy(s.saddr, c->saddr, sizeof(s.saddr));

@@ -80,6 +80,22 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_kernel *k)
 	}
 }
 
+/*
+ * The fixed table of connection entries (see conn_slots in the BPF side):
+ * a quarter of --max-tracked, a power of two, at most 65,536 slots (10 MiB);
+ * the overflow map holds the rest.
+ */
+#define TF_SLOTS_MAX 65536u
+
+static __u32 fixed_slots(__u32 max_tracked)
+{
+	__u32 n = 1;
+
+	while (n * 2 <= max_tracked / 4 && n * 2 <= TF_SLOTS_MAX)
+		n *= 2;
+	return n;
+}
+
 /* Sizes the maps before loading; says how many rings (one per possible CPU) of how many bytes to make after. */
 static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_kernel *k,
 		     int *n_rings_out, unsigned long *ring_bytes_out)
@@ -100,13 +116,41 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)n_rings);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
+	skel->rodata->slot_mask = fixed_slots(o->max_tracked) - 1;
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked);
+		err = bpf_map__set_max_entries(skel->maps.conn_slots, fixed_slots(o->max_tracked));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked - fixed_slots(o->max_tracked));
 	if (err)
 		tf_error("cannot size BPF maps: %s", strerror(-err));
 	*n_rings_out = n_rings;
 	*ring_bytes_out = ring_bytes;
 	return err;
+}
+
+/* The scan program, on both tables of entries; none attached if either fails. */
+static int attach_scan(struct tf_bpf *b)
+{
+	struct tcpfate_bpf *skel = b->skel;
+	struct bpf_program *scan =
+		bpf_program__autoload(skel->progs.tf_scan_open) ? skel->progs.tf_scan_open : skel->progs.tf_scan_probe;
+	const struct bpf_map *tables[2] = { skel->maps.conn_slots, skel->maps.conns };
+
+	for (int i = 0; i < 2; i++) {
+		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(tables[i]) };
+		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
+
+		b->scan_links[i] = bpf_program__attach_iter(scan, &iter_opts);
+		if (!b->scan_links[i]) {
+			int err = errno;
+
+			bpf_link__destroy(b->scan_links[0]);
+			b->scan_links[0] = NULL;
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
 }
 
 double tf_bpf_ring_fill(struct tf_bpf *b)
@@ -170,17 +214,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_k
 			goto fail;
 
 	/* Even without warnings the scan counts what is open, for the final accounting. */
-	{
-		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(skel->maps.conns) };
-		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
-
-		struct bpf_program *scan = bpf_program__autoload(skel->progs.tf_scan_open) ? skel->progs.tf_scan_open
-											     : skel->progs.tf_scan_probe;
-
-		b->scan_link = bpf_program__attach_iter(scan, &iter_opts);
-		if (!b->scan_link)
-			tf_warn("cannot scan open connections (%s): no live warnings", strerror(errno));
-	}
+	if (attach_scan(b))
+		tf_warn("cannot scan open connections (%s): no live warnings", strerror(errno));
 	/* Kept, because owners are looked for again later, when privileges may be gone. */
 	b->owners_link = bpf_program__attach_iter(skel->progs.tf_adopt_owners, NULL);
 	if (!b->owners_link)
@@ -249,24 +284,18 @@ int tf_bpf_adopt_existing(struct tf_bpf *b)
 	return err ? err : err2;
 }
 
-long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
-		 void (*between)(void *ctx), void *ctx)
+/* Appends what one scan iterator writes to *samples (`used` bytes so far); false if it could not start. */
+static bool read_scan(struct tf_bpf *b, struct bpf_link *link, struct tf_open_sample **samples, size_t *cap,
+		      size_t *used, void (*between)(void *ctx), void *ctx)
 {
-	size_t used = 0; /* bytes */
 	uint64_t t0;
 	ssize_t got;
-	int fd;
+	int fd = bpf_iter_create(bpf_link__fd(link));
 
-	b->scan_busy_ns = 0;
-	if (!b->scan_link)
-		return -1;
-	b->skel->bss->scan_open = 0;
-	b->skel->bss->scan_visited = 0;
-	fd = bpf_iter_create(bpf_link__fd(b->scan_link));
 	if (fd < 0)
-		return -1;
+		return false;
 	for (;;) {
-		size_t room = *cap * sizeof(**samples) - used;
+		size_t room = *cap * sizeof(**samples) - *used;
 
 		if (room < 64 * sizeof(**samples)) {
 			size_t grow = *cap ? *cap * 2 : 1024;
@@ -284,7 +313,7 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		 * fills every few thousand sockets.
 		 */
 		t0 = tf_monotonic_ns();
-		got = read(fd, (char *)*samples + used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
+		got = read(fd, (char *)*samples + *used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
 		b->scan_busy_ns += tf_monotonic_ns() - t0;
 		/* A scan of a million sockets takes a while: keep draining the ring meanwhile. */
 		if (between)
@@ -293,9 +322,25 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 			continue;
 		if (got <= 0)
 			break;
-		used += (size_t)got;
+		*used += (size_t)got;
 	}
 	close(fd);
+	return true;
+}
+
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
+		 void (*between)(void *ctx), void *ctx)
+{
+	size_t used = 0; /* bytes */
+
+	b->scan_busy_ns = 0;
+	if (!b->scan_links[0])
+		return -1;
+	b->skel->bss->scan_open = 0;
+	b->skel->bss->scan_visited = 0;
+	for (int i = 0; i < 2; i++)
+		if (!read_scan(b, b->scan_links[i], samples, cap, &used, between, ctx))
+			return -1;
 	*open = b->skel->bss->scan_open;
 	/* Drop the progress markers (cookie 0). */
 	size_t n = used / sizeof(**samples), kept = 0;
@@ -357,7 +402,8 @@ uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
 void tf_bpf_stop(struct tf_bpf *b)
 {
 	tf_rings_free(&b->rings);
-	bpf_link__destroy(b->scan_link);
+	for (int i = 0; i < 2; i++)
+		bpf_link__destroy(b->scan_links[i]);
 	bpf_link__destroy(b->owners_link);
 	for (int i = 0; i < b->n_links; i++)
 		bpf_link__destroy(b->links[i]);

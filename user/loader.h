@@ -16,7 +16,7 @@ struct tcpfate_bpf;
 
 struct tf_bpf {
 	struct tcpfate_bpf *skel;
-	struct bpf_link *scan_link;   /* iterator over tracked sockets, for live warnings */
+	struct bpf_link *scan_links[2]; /* iterators over tracked sockets (slots, overflow), for live warnings */
 	struct bpf_link *owners_link; /* iterator over every process's open files */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;

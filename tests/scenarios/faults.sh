@@ -148,13 +148,14 @@ check "report -o through a symbolic link: refused" "$(head -c 4 /etc/passwd)" "r
 
 # --- a socket freed without a close event: found gone, reported once ------------------------
 # The kernel frees about one socket per million under churn with no close event (README
-# "Accounting").  Stand-in: the entry of an open socket gets another cookie, as if its address
-# held a new socket now.  The next scan must report it from what the entry knew, with its own
-# namespace (the socket can no longer say), and the socket, in fact alive, is followed again.
-conns_map() { # PID: the id of that tcpfate's connection table
+# "Accounting").  Stand-in: the entry of an open socket gets another cookie, as if the memory
+# at its address held a new socket now.  The next scan must report it from what the entry knew,
+# with its own namespace (the socket can no longer say), and the socket, in fact alive, is
+# followed again.
+conns_map() { # PID: the id of that tcpfate's fixed table of connection entries
 	local id
 	for id in $(awk '/^map_id:/ { print $2 }' /proc/"$1"/fdinfo/* 2>/dev/null | sort -u); do
-		bpftool -j map show id "$id" | jq -r 'select(.name == "conns") | .id'
+		bpftool -j map show id "$id" | jq -r 'select(.name == "conn_slots") | .id'
 	done
 }
 wait_json() { # FILE JQ-SELECT: waits (10 s at most) for a line matching
@@ -168,9 +169,11 @@ drive gone-cli "$NS_A" client 127.0.0.1 28061 hold
 wait_line gone-srv accepted
 lport=$(field gone-cli lport)
 map=$(conns_map "$TCPFATE_PID")
-entry=$(bpftool -j map dump id "$map" | jq -c --argjson p "$lport" '.[] | select(.formatted.value.sport == 28061 and .formatted.value.dport == $p)')
+entry=$(bpftool -j map dump id "$map" |
+	jq -c --argjson p "$lport" '.[] | select(.formatted.value.c.sport == 28061 and .formatted.value.c.dport == $p)')
+# The entry's cookie (struct conn_entry: claim, overflow, then the conn, cookie first): top byte.
 if [ -n "$entry" ] && bpftool map update id "$map" key $(jq -r '.key | join(" ")' <<<"$entry") \
-	value $(jq -r '.value | .[7] = "0xff" | join(" ")' <<<"$entry"); then
+	value $(jq -r '.value | .[23] = "0xff" | join(" ")' <<<"$entry"); then
 	ok "found gone: the server end's entry got another cookie"
 else
 	not_ok "found gone: the server end's entry (map '$map') got another cookie"
@@ -209,6 +212,31 @@ stop_tcpfate
 summary=$(jq -c 'select(.event == "summary")' "$WORK/full.json")
 check_cmp "table full: untracked connections counted" "$(jq -r .untracked <<<"$summary")" -gt 0
 check "table full: accounting adds up for what was followed" \
+	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
+
+# --- sockets whose slot is taken: followed in the overflow map, which frees its entries -----
+# --max-tracked 1024 has 256 fixed slots and an overflow map of 768.  800 held sockets take
+# every slot and 544 overflow entries, so each churn socket finds its slot taken: 6,000 of
+# them pass through the 224 overflow entries left, which works only if each is freed.
+start_tcpfate "$WORK/overflow.json" --max-tracked 1024 || exit 0
+ip netns exec "$NS_A" "$CHURN" --mode cac --hold 400 --hold-only --port 28081 >"$WORK/ov-hold.out" 2>&1 &
+HOLD=$!
+BG_PIDS+=("$HOLD")
+deadline=$((SECONDS + 20))
+until grep -q '^holding' "$WORK/ov-hold.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+ip netns exec "$NS_A" "$CHURN" --mode cac --count 3000 --workers 1 --port 28091 >/dev/null
+kill "$HOLD" 2>/dev/null
+wait "$HOLD" 2>/dev/null
+sleep 0.3
+stop_tcpfate
+summary=$(jq -c 'select(.event == "summary")' "$WORK/overflow.json")
+check "overflow: nothing untracked" "$(jq -r .untracked <<<"$summary")" 0
+check "overflow: every churn connection's two ends reported ok" \
+	"$(jq -c 'select(.event == "close" and .label == "ok" and .start_known and (.sport == 28091 or .dport == 28091))' "$WORK/overflow.json" | wc -l)" 6000
+held_port=$((28081 + 64)) # churn holds on --port + 64 (its MAX_WORKERS)
+check "overflow: every held connection's two ends reported" "$(jq -c --argjson p "$held_port" \
+	'select(.event == "close" and (.sport == $p or .dport == $p))' "$WORK/overflow.json" | wc -l)" 800
+check "overflow: accounting adds up" \
 	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
 
 # --- valgrind: no leak in a run with every feature on -------------------------------------
