@@ -215,8 +215,8 @@ check "table full: accounting adds up for what was followed" \
 	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
 
 # --- sockets whose slot is taken: followed in the overflow map, which frees its entries -----
-# --max-tracked 1024 has 256 fixed slots and an overflow map of 768.  800 held sockets take
-# every slot and 544 overflow entries, so each churn socket finds its slot taken: 6,000 of
+# --max-tracked 1024 has 128 fixed slots and an overflow map of 896.  800 held sockets take
+# every slot and 672 overflow entries, so each churn socket finds its slot taken: 6,000 of
 # them pass through the 224 overflow entries left, which works only if each is freed.
 start_tcpfate "$WORK/overflow.json" --max-tracked 1024 || exit 0
 ip netns exec "$NS_A" "$CHURN" --mode cac --hold 400 --hold-only --port 28081 >"$WORK/ov-hold.out" 2>&1 &
