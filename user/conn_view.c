@@ -41,7 +41,7 @@ size_t tf_format_addr(int family, const uint8_t *addr, char *buf)
 
 void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_t mono_to_wall_ns)
 {
-	bool keepalive, zero_window;
+	bool probes_gave_up, keepalive, zero_window;
 
 	memset(v, 0, sizeof(*v));
 	v->rec = r;
@@ -65,8 +65,10 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	v->tx_idle_ms = r->tx_bytes ? span_ms(r->last_tx_ns, r->end_ns) : NAN;
 	v->retrans = r->total_retrans > r->syn_retrans ? r->total_retrans - r->syn_retrans : 0;
 
-	keepalive = v->verdict.cause && !strcmp(v->verdict.cause, "keepalive");
-	zero_window = v->verdict.cause && !strcmp(v->verdict.cause, "zero-window");
+	/* Only probes that gave up name these causes: the common ends skip the compares. */
+	probes_gave_up = v->verdict.label == TF_LABEL_RETRIES_EXHAUSTED && v->verdict.cause;
+	keepalive = probes_gave_up && !strcmp(v->verdict.cause, "keepalive");
+	zero_window = probes_gave_up && !strcmp(v->verdict.cause, "zero-window");
 	v->keepalive_probes = keepalive ? r->probes : 0;
 	v->zero_window_probes = zero_window ? r->probes : 0;
 }

@@ -185,6 +185,36 @@ static void numbers(void)
 	CHECK_STR(ts, "2026-11-28T02:17:59.123Z", "ISO 8601 with milliseconds");
 }
 
+/* Probes are shown under the name of what gave up: keepalive or zero-window, never both. */
+static void probe_counts(void)
+{
+	struct tf_record r = {
+		.type = TF_REC_CLOSE, .family = AF_INET, .direction = TF_DIR_OUT,
+		.old_state = TF_TCP_ESTABLISHED, .flags = TF_F_ESTABLISHED, .sk_err = ETIMEDOUT,
+		.start_ns = 1000000, .established_ns = 1100000, .end_ns = 9000000, .probes = 3,
+	};
+	struct tf_conn_view v;
+	char *s;
+
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.keepalive_probes == 0 && v.zero_window_probes == 0,
+	      "view: probes of a data timeout are neither keepalive nor zero-window");
+	r.flags |= TF_F_KEEPALIVE_TIMER;
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.keepalive_probes == 3 && v.zero_window_probes == 0, "view: keepalive probes");
+	s = render(tf_json_connection, &v);
+	CHECK(strstr(s, "\"keepalive_probes\":3") != NULL, "json: keepalive probes");
+	r.flags = TF_F_ESTABLISHED | TF_F_ZERO_WINDOW;
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.keepalive_probes == 0 && v.zero_window_probes == 3, "view: zero-window probes");
+	s = render(tf_text_connection, &v);
+	CHECK(strstr(s, "zero_window_probes") != NULL, "text: zero-window probes");
+	r.sk_err = ECONNRESET;
+	r.flags |= TF_F_RST_RX;
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.zero_window_probes == 0, "view: no probe count when the end was a reset");
+}
+
 int main(void)
 {
 	numbers();
@@ -192,5 +222,6 @@ int main(void)
 	text_line();
 	json_escaping();
 	filters();
+	probe_counts();
 	return CHECK_DONE();
 }
