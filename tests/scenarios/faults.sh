@@ -195,12 +195,16 @@ check "found gone: accounting adds up" \
 	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen == .tracked' <<<"$summary")" true
 
 # --- a full connection table: said while it happens, counted, the accounting still adds up ----
+# Holds COUNT loopback connections open in $NS_A (in $HOLD) and waits until they are.
+hold_open() { # COUNT PORT LOG
+	ip netns exec "$NS_A" "$CHURN" --mode cac --hold "$1" --hold-only --port "$2" >"$3" 2>&1 &
+	HOLD=$!
+	BG_PIDS+=("$HOLD")
+	local deadline=$((SECONDS + 20))
+	until grep -q '^holding' "$3" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+}
 start_tcpfate "$WORK/full.json" --max-tracked 1024 || exit 0
-ip netns exec "$NS_A" "$CHURN" --mode cac --hold 1500 --hold-only --port 28071 >"$WORK/full-hold.out" 2>&1 &
-HOLD=$!
-BG_PIDS+=("$HOLD")
-deadline=$((SECONDS + 20))
-until grep -q '^holding' "$WORK/full-hold.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+hold_open 1500 28071 "$WORK/full-hold.out"
 deadline=$((SECONDS + 5))
 until grep -q 'losing data' "$WORK/full.json.err" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 notice=$(grep -m1 'losing data' "$WORK/full.json.err")
@@ -219,11 +223,7 @@ check "table full: accounting adds up for what was followed" \
 # every slot and 672 overflow entries, so each churn socket finds its slot taken: 6,000 of
 # them pass through the 224 overflow entries left, which works only if each is freed.
 start_tcpfate "$WORK/overflow.json" --max-tracked 1024 || exit 0
-ip netns exec "$NS_A" "$CHURN" --mode cac --hold 400 --hold-only --port 28081 >"$WORK/ov-hold.out" 2>&1 &
-HOLD=$!
-BG_PIDS+=("$HOLD")
-deadline=$((SECONDS + 20))
-until grep -q '^holding' "$WORK/ov-hold.out" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+hold_open 400 28081 "$WORK/ov-hold.out"
 ip netns exec "$NS_A" "$CHURN" --mode cac --count 3000 --workers 1 --port 28091 >/dev/null
 kill "$HOLD" 2>/dev/null
 wait "$HOLD" 2>/dev/null
