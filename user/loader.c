@@ -102,6 +102,7 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 		     int *n_rings_out, unsigned long *ring_bytes_out)
 {
 	int n_rings = libbpf_num_possible_cpus();
+	__u32 slots = fixed_slots(o->max_tracked);
 	unsigned long ring_bytes;
 	int err;
 
@@ -117,11 +118,11 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	err = bpf_map__set_max_entries(skel->maps.events, (__u32)n_rings);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
-	skel->rodata->slot_mask = fixed_slots(o->max_tracked) - 1;
+	skel->rodata->slot_mask = slots - 1;
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.conn_slots, fixed_slots(o->max_tracked));
+		err = bpf_map__set_max_entries(skel->maps.conn_slots, slots);
 	if (!err)
-		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked - fixed_slots(o->max_tracked));
+		err = bpf_map__set_max_entries(skel->maps.conns, o->max_tracked - slots);
 	if (err)
 		tf_error("cannot size BPF maps: %s", strerror(-err));
 	*n_rings_out = n_rings;
