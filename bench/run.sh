@@ -10,6 +10,11 @@
 #   BENCH_SECONDS (default 2)  length of one churn run
 #   BENCH_REPS (default 6)     repetitions
 #   BENCH_WORKERS (default 2)  churn threads (the machine has 2 cores)
+#   BENCH_CONFIGS              a subset of the tracers below, to spend the repetitions
+#                              on the rows in question (e.g. "none-again tcpfate-json")
+#   BENCH_HOLDS (default "25000 50000 100000")  open connections for the cost-vs-open
+#                              runs; "none" skips them
+#   BENCH_RESULTS              where the table goes (default bench/RESULTS.md)
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 CHURN=$ROOT/build/bench/churn
@@ -19,11 +24,22 @@ SECS=${BENCH_SECONDS:-2}
 REPS=${BENCH_REPS:-6}
 WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
-WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
 PORT=18000
+for v in SECS REPS WORKERS; do
+	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_$([ $v = SECS ] && echo SECONDS || echo $v) must be a whole number above 0 (got '${!v}')" >&2; exit 2; }
+done
 # none-again: a run with no tracer, compared like a tracer: the noise floor of a ratio.
 # empty-hooks: empty programs on tcpfate's tracepoints, the bound for any tracer on them.
-CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
+ALL_CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates)
+read -r -a CONFIGS <<<"${BENCH_CONFIGS:-${ALL_CONFIGS[*]}}"
+for config in "${CONFIGS[@]}"; do
+	[[ " ${ALL_CONFIGS[*]} " == *" $config "* ]] ||
+		{ echo "bench: unknown configuration '$config' (one of: ${ALL_CONFIGS[*]})" >&2; exit 2; }
+done
+[ ${#CONFIGS[@]} -gt 0 ] || { echo "bench: BENCH_CONFIGS names no configuration" >&2; exit 2; }
+HOLDS=${BENCH_HOLDS:-25000 50000 100000}
+[ "$HOLDS" = none ] && HOLDS=
+WORK=$(mktemp -d /tmp/tcpfate-bench.XXXXXX)
 TRACER_PID=
 HOLDER_PID=
 
@@ -35,6 +51,7 @@ cleanup() {
 trap cleanup EXIT
 
 for tool in tcplife tcpstates; do
+	[[ " ${CONFIGS[*]} " == *" $tool "* ]] || continue
 	command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] || {
 		echo "bench: $tool not found (Debian package libbpf-tools: make bench-deps)" >&2
 		exit 1
@@ -179,7 +196,7 @@ done
 # Cost as open connections grow: 1x, 2x, 4x idle connections held during the churn.  Runs
 # twice as long: the periodic scan of open connections is a cost per second, not per connection.
 RUN_SECS=$((SECS * 2))
-for hold in ${BENCH_HOLDS:-25000 50000 100000}; do
+for hold in $HOLDS; do
 	echo "bench: cac with $hold open connections: tcpfate-json" >&2
 	hold_open "$hold"
 	run_one cac none 1 "$hold"
@@ -188,60 +205,15 @@ for hold in ${BENCH_HOLDS:-25000 50000 100000}; do
 done
 hold_open 0
 
-# rows: seq mode config rep hold rate p50 p99 conns cpu_us rss_kb closes lost
-# A run's base: the mean of the no-tracer runs just before and after it (same mode and open connections).
-report_table() {
-	awk '
-	function median(arr, n,    i, j, t) {
-		for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (arr[j] < arr[i]) { t = arr[i]; arr[i] = arr[j]; arr[j] = t }
-		return n % 2 ? arr[(n + 1) / 2] : (arr[n / 2] + arr[n / 2 + 1]) / 2
-	}
-	function base_of(r, field,    i, s, n) {
-		s = 0; n = 0
-		for (i = r - 1; i >= 1; i--) if (same(i, r)) { s += col[i, field]; n++; break }
-		for (i = r + 1; i <= NR; i++) if (same(i, r)) { s += col[i, field]; n++; break }
-		return n ? s / n : 0
-	}
-	function same(i, r) { return col[i, 3] == "none" && col[i, 2] == col[r, 2] && col[i, 5] == col[r, 5] }
-	{ for (f = 1; f <= NF; f++) col[NR, f] = $f }
-	END {
-		for (r = 1; r <= NR; r++) {
-			if (col[r, 3] == "none" || !(b = base_of(r, 6))) continue
-			g = col[r, 2] SUBSEP col[r, 3] SUBSEP col[r, 5]
-			k = ++cnt[g]
-			thr[g, k] = col[r, 6] / b
-			l50[g, k] = col[r, 7] / base_of(r, 7)
-			l99[g, k] = col[r, 8] / base_of(r, 8)
-			cpum[g, k] = col[r, 10] / col[r, 9] # µs per connection = s per million
-			if (col[r, 11] > rss[g]) rss[g] = col[r, 11]
-			miss[g] += 2 * col[r, 9] - col[r, 12]
-			lost[g] += col[r, 13]
-			conns[g] += col[r, 9]
-			groups[g] = 1
-		}
-		print "| mode | open conns | tracer | throughput vs none: median (min-max) | p50 latency ratio | p99 latency ratio | tracer CPU s / 1M conns | tracer peak RSS MB | events lost | closes missing / expected |"
-		print "|---|---|---|---|---|---|---|---|---|---|"
-		for (g in groups) order[++ng] = g
-		for (i = 1; i <= ng; i++) for (j = i + 1; j <= ng; j++) if (order[j] < order[i]) { t = order[i]; order[i] = order[j]; order[j] = t }
-		for (i = 1; i <= ng; i++) {
-			g = order[i]; split(g, p, SUBSEP); n = cnt[g]
-			mn = 1e9; mx = 0
-			for (k = 1; k <= n; k++) { a[k] = thr[g, k]; if (a[k] < mn) mn = a[k]; if (a[k] > mx) mx = a[k] }
-			mt = median(a, n)
-			for (k = 1; k <= n; k++) a[k] = l50[g, k]; m50 = median(a, n)
-			for (k = 1; k <= n; k++) a[k] = l99[g, k]; m99 = median(a, n)
-			for (k = 1; k <= n; k++) a[k] = cpum[g, k]; mc = median(a, n)
-			printf "| %s | %s | %s | %.2f (%.2f-%.2f) | %.2f | %.2f | %.2f | %.1f | %d | %d / %d |\n",
-				p[1], p[3], p[2], mt, mn, mx, m50, m99, mc, rss[g] / 1024, lost[g], miss[g], 2 * conns[g]
-		}
-	}' "$WORK/rows"
-}
+# The table from the raw rows (bench/pool.sh makes one from several runs' rows).
+report_table() { awk -f "$ROOT/bench/report_table.awk" "$WORK/rows"; }
 
 {
 	echo "# tcpfate benchmark results"
 	echo
 	echo "Generated by \`make bench\` ($(date -u +%Y-%m-%d), $(uname -r), $(nproc) CPUs, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo))."
 	echo "Load: \`bench/churn\`, $WORKERS threads on loopback, ${SECS}s per run, $REPS repetitions per configuration."
+	[ "${CONFIGS[*]}" = "${ALL_CONFIGS[*]}" ] || echo "Configurations in this run (\`BENCH_CONFIGS\`): ${CONFIGS[*]}."
 	echo "Each repetition runs every configuration once, in a rotating order, with a run without any tracer"
 	echo "before and after each (none A none B none ...): a ratio compares a run with the mean of the two"
 	echo "no-tracer runs around it. \`cac\` = connect, accept, close; \`rr\` = connect, 64-byte request and"

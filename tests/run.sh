@@ -43,6 +43,10 @@ for t in "$BIN_DIR"/test_*; do
 	[ -x "$t" ] || continue
 	tally "unit/$(basename "$t")" "$t"
 done
+# The pure parts written in shell and awk (the benchmark's table): no root either.
+for t in tests/unit/*.sh; do
+	tally "unit/$(basename "$t" .sh)" bash "$t"
+done
 
 if [ "${1:-}" != "--unit" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
