@@ -25,8 +25,9 @@ REPS=${BENCH_REPS:-6}
 WORKERS=${BENCH_WORKERS:-2}
 RESULTS=${BENCH_RESULTS:-$ROOT/bench/RESULTS.md}
 PORT=18000
-for v in SECS REPS WORKERS; do
-	[[ ${!v} =~ ^[1-9][0-9]*$ ]] || { echo "bench: BENCH_$([ $v = SECS ] && echo SECONDS || echo $v) must be a whole number above 0 (got '${!v}')" >&2; exit 2; }
+for v in BENCH_SECONDS BENCH_REPS BENCH_WORKERS; do
+	[ -z "${!v+set}" ] || [[ ${!v} =~ ^[1-9][0-9]*$ ]] ||
+		{ echo "bench: $v must be a whole number above 0 (got '${!v}')" >&2; exit 2; }
 done
 # none-again: a run with no tracer, compared like a tracer: the noise floor of a ratio.
 # empty-hooks: empty programs on tcpfate's tracepoints, the bound for any tracer on them.

@@ -340,18 +340,17 @@ long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap,
 		return -1;
 	b->skel->bss->scan_open = 0;
 	b->skel->bss->scan_visited = 0;
+	if (!read_scan(b, b->scan_links[0], samples, cap, &used, between, ctx))
+		return -1;
 	/*
 	 * The overflow table is walked only while it holds entries: an iterator
 	 * visits every bucket of a hash map, used or not (1.3 ms a scan at the
 	 * default size).  overflow_used counts an entry from before it is added
 	 * until after it is deleted, so 0 means the table is empty.
 	 */
-	for (int i = 0; i < 2; i++) {
-		if (i == 1 && !__atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE))
-			break;
-		if (!read_scan(b, b->scan_links[i], samples, cap, &used, between, ctx))
-			return -1;
-	}
+	if (__atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE) &&
+	    !read_scan(b, b->scan_links[1], samples, cap, &used, between, ctx))
+		return -1;
 	*open = b->skel->bss->scan_open;
 	/* Drop the progress markers (cookie 0). */
 	size_t n = used / sizeof(**samples), kept = 0;
