@@ -35,17 +35,15 @@ ALL_CFLAGS := $(CFLAGS) $(SAN_FLAGS) $(WARNINGS) -std=gnu11 -D_GNU_SOURCE -DTCPF
 LDLIBS := -lbpf -lelf -lz -lm -lpthread -lsqlite3 -ljansson
 SERVER_LIBS := -lmicrohttpd -lcap
 
-# Pure parts: no libbpf skeleton, no root; the unit tests link these alone.
-PURE_SRCS := user/classify.c user/conn_view.c user/filter.c user/json_writer.c user/names.c \
-	user/options.c user/output_json.c user/output_text.c user/pending.c user/summary.c \
-	user/kernel_probe.c user/log.c user/cookie_index.c user/watch.c user/strbuf.c user/metrics.c \
-	user/listen_addr.c user/timeparse.c user/report_input.c user/report_build.c user/report_output.c \
-	user/report_html.c user/explain.c user/owner_search.c user/loss_notice.c
-BPF_SRCS := user/loader.c user/rings.c user/monitor.c user/metrics_http.c user/recorder.c user/report_main.c user/privileges.c
-MAIN_SRC := user/main.c
-PURE_OBJS := $(PURE_SRCS:user/%.c=$(OUTPUT)/%.o)
-BPF_OBJS := $(BPF_SRCS:user/%.c=$(OUTPUT)/%.o)
-MAIN_OBJ := $(OUTPUT)/main.o
+# Userspace sources, by what they may be linked into.  TESTABLE: pure (no skeleton,
+# no kernel, no threads), linked into the unit tests and fuzzers too.  RUNTIME: need
+# the BPF skeleton, a thread or a socket; linked into ./tcpfate only.
+USER_SRCS := $(sort $(wildcard user/*.c user/*/*.c))
+RUNTIME_SRCS := user/main.c user/kernel/loader.c user/kernel/rings.c user/kernel/privileges.c \
+	user/live/monitor.c user/metrics/http.c user/record/recorder.c user/report/command.c
+TESTABLE_SRCS := $(filter-out $(RUNTIME_SRCS),$(USER_SRCS))
+TESTABLE_OBJS := $(TESTABLE_SRCS:user/%.c=$(OUTPUT)/%.o)
+RUNTIME_OBJS := $(RUNTIME_SRCS:user/%.c=$(OUTPUT)/%.o)
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(OUTPUT)/tests/%)
@@ -95,7 +93,7 @@ $(OUTPUT) $(OUTPUT)/tests:
 # BPF objects (tcpfate's and the benchmark's empty hooks): CO-RE against the committed vmlinux.h.
 BPF_CFLAGS = -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -I$(VMLINUX_DIR) -mcpu=v3 -Wall -Werror
 
-$(OUTPUT)/tcpfate.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
+$(OUTPUT)/tcpfate.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(wildcard bpf/*.bpf.h) $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -Ibpf -c $< -o $@
 
@@ -103,23 +101,24 @@ $(OUTPUT)/tcpfate.skel.h: $(OUTPUT)/tcpfate.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpfate_bpf > $@
 
-$(BPF_OBJS) $(MAIN_OBJ): $(OUTPUT)/tcpfate.skel.h
+$(RUNTIME_OBJS): $(OUTPUT)/tcpfate.skel.h
 
 $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(ALL_CFLAGS) -c $< -o $@
 
 # ./tcpfate is relinked when the build variant (plain or sanitized) changes.
 build/.variant: FORCE
 	@mkdir -p build; [ "$$(cat $@ 2>/dev/null)" = "$(VARIANT)" ] || echo $(VARIANT) > $@
 
-tcpfate: $(PURE_OBJS) $(BPF_OBJS) $(MAIN_OBJ) build/.variant
+tcpfate: $(TESTABLE_OBJS) $(RUNTIME_OBJS) build/.variant
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(SAN_FLAGS) $(filter %.o,$^) $(LDLIBS) $(SERVER_LIBS) -o $@
 
-$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(PURE_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/test_%: tests/unit/test_%.c tests/unit/check.h $(TESTABLE_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(PURE_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
+	$(Q)$(CC) $(ALL_CFLAGS) -Itests/unit $< $(TESTABLE_OBJS) $(LDLIBS) $(SAN_FLAGS) -o $@
 
 $(TOOLS)/bench/churn: bench/churn.c
 	$(call msg,CC,$@)
@@ -184,10 +183,10 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=a
 	-DTCPFATE_VERSION='"$(VERSION)"' -Ibpf -Iuser
 FUZZ_TARGETS := $(OUTPUT)/fuzz/fuzz_jsonl $(OUTPUT)/fuzz/fuzz_args
 
-$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(PURE_SRCS) | $(OUTPUT)
+$(OUTPUT)/fuzz/%: tests/fuzz/%.c $(TESTABLE_SRCS) | $(OUTPUT)
 	$(call msg,FUZZ,$@)
 	$(Q)mkdir -p $(OUTPUT)/fuzz
-	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(PURE_SRCS) $(LDLIBS) -o $@
+	$(Q)$(CLANG) $(FUZZ_FLAGS) $< $(TESTABLE_SRCS) $(LDLIBS) -o $@
 
 fuzz: deps $(FUZZ_TARGETS)
 	$(Q)for t in $(FUZZ_TARGETS); do \
@@ -208,4 +207,4 @@ vmlinux:
 clean:
 	rm -rf $(OUTPUT) tcpfate
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/bench/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/*/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/bench/*.d)

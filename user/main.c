@@ -3,14 +3,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <bpf/libbpf.h>
-#include "log.h"
-#include "monitor.h"
+#include "lib/log.h"
+#include "live/monitor.h"
 #include "options.h"
-#include "report.h"
-
-#ifndef TCPFATE_VERSION
-#define TCPFATE_VERSION "0.1.0"
-#endif
+#include "report/report.h"
 
 static bool verbose_libbpf;
 

@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include "listen_addr.h"
+#include "metrics/listen_addr.h"
 #include "options.h"
 
 enum {
@@ -191,6 +191,49 @@ static int parse_u32(const char *s, uint32_t min, uint32_t max, uint32_t *out)
 	return 0;
 }
 
+int tf_option_pid(const char *arg, uint32_t *pids, int *n_pids, char *err, size_t err_len)
+{
+	uint32_t v;
+
+	if (parse_u32(arg, 1, 4194304, &v))
+		return fail(err, err_len, "invalid --pid '%s': expected a process ID", arg);
+	if (*n_pids == TF_FILTER_MAX)
+		return fail(err, err_len, "too many --pid options (at most %d)", TF_FILTER_MAX);
+	pids[(*n_pids)++] = v;
+	return 0;
+}
+
+int tf_option_comm(const char *arg, char comm[TF_COMM_LEN], char *err, size_t err_len)
+{
+	size_t n = strlen(arg);
+
+	if (!n || n >= TF_COMM_LEN)
+		return fail(err, err_len, "invalid --comm '%s': expected 1-%d characters", arg, TF_COMM_LEN - 1);
+	memcpy(comm, arg, n + 1);
+	return 0;
+}
+
+int tf_option_output(const char *arg, const char **output, char *err, size_t err_len)
+{
+	if (!*arg)
+		return fail(err, err_len, "invalid --output '': expected a file name");
+	*output = arg;
+	return 0;
+}
+
+int tf_option_getopt_error(int c, char **argv, const char *help, char *err, size_t err_len)
+{
+	if (c == ':')
+		return fail(err, err_len, "option '%s' needs a value", argv[optind - 1]);
+	return fail(err, err_len, "unknown option '%s' (see %s)", argv[optind - 1], help);
+}
+
+void tf_option_getopt_reset(void)
+{
+	optind = 0; /* 0, not 1: glibc then also forgets the rest of a bundle like -xj from a previous parse */
+	opterr = 0;
+}
+
 int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, size_t err_len)
 {
 	uint32_t v;
@@ -201,9 +244,10 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	o->ring_mb = 4;
 	o->keepalive_slots = 65536;
 	/*
-	 * Every scan walks every slot's bucket (~6 ns each, empty or not): 2 ms a
-	 * second here, where 1M slots cost 6.  Hosts with more open sockets raise
-	 * it; a full table is said on stderr while it happens.
+	 * The scan's idle cost grows with the table, used or not (see the
+	 * loader), so the default covers a busy host, not the largest one: hosts
+	 * with more open sockets raise it, and a full table is said on stderr
+	 * while it happens.
 	 */
 	o->max_tracked = 1 << 18;
 	o->scan_interval_ms = 1000;
@@ -212,21 +256,16 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	o->warn_after_ms[TF_WARN_RETRANSMITTING] = 3000;
 	o->warn_after_ms[TF_WARN_ZERO_WINDOW] = 5000;
 
-	optind = 0; /* 0, not 1: glibc then also forgets the rest of a bundle like -xj from a previous parse */
-	opterr = 0;
+	tf_option_getopt_reset();
 	while ((c = getopt_long(argc, argv, ":p:c:46xjo:qvhV", long_options, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (parse_u32(optarg, 1, 4194304, &v))
-				return fail(err, err_len, "invalid --pid '%s': expected a process ID", optarg);
-			if (o->filter.n_pids == TF_FILTER_MAX)
-				return fail(err, err_len, "too many --pid options (at most %d)", TF_FILTER_MAX);
-			o->filter.pids[o->filter.n_pids++] = v;
+			if (tf_option_pid(optarg, o->filter.pids, &o->filter.n_pids, err, err_len))
+				return -1;
 			break;
 		case 'c':
-			if (!*optarg || strlen(optarg) >= sizeof(o->filter.comm))
-				return fail(err, err_len, "invalid --comm '%s': expected 1-15 characters", optarg);
-			strcpy(o->filter.comm, optarg);
+			if (tf_option_comm(optarg, o->filter.comm, err, err_len))
+				return -1;
 			break;
 		case OPT_PORT:
 			if (parse_u32(optarg, 1, 65535, &v))
@@ -248,9 +287,8 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			o->json = true;
 			break;
 		case 'o':
-			if (!*optarg)
-				return fail(err, err_len, "invalid --output '': expected a file name");
-			o->output = optarg;
+			if (tf_option_output(optarg, &o->output, err, err_len))
+				return -1;
 			break;
 		case 'q':
 			o->quiet = true;
@@ -348,10 +386,8 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 		case 'V':
 			o->version = true;
 			break;
-		case ':':
-			return fail(err, err_len, "option '%s' needs a value", argv[optind - 1]);
 		default:
-			return fail(err, err_len, "unknown option '%s' (see --help)", argv[optind - 1]);
+			return tf_option_getopt_error(c, argv, "--help", err, err_len);
 		}
 	}
 	if (optind < argc)

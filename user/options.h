@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "filter.h"
-#include "watch.h"
+#include "live/filter.h"
+#include "live/warnings.h"
 
 struct tf_options {
 	struct tf_filter filter;
@@ -38,6 +38,18 @@ struct tf_options {
  */
 int tf_options_parse(struct tf_options *opts, int argc, char **argv, char *err, size_t err_len);
 void tf_options_usage(FILE *out);
+/*
+ * The options the live monitor and `tcpfate report` share, parsed one way.
+ * Each returns 0, or -1 with a one-line message in err.
+ */
+int tf_option_pid(const char *arg, uint32_t *pids, int *n_pids, char *err, size_t err_len);
+int tf_option_comm(const char *arg, char comm[TF_COMM_LEN], char *err, size_t err_len);
+int tf_option_output(const char *arg, const char **output, char *err, size_t err_len);
+/* getopt_long's ':' (missing value) and '?' (unknown option), said the same way by both. */
+int tf_option_getopt_error(int c, char **argv, const char *help, char *err, size_t err_len);
+/* Resets getopt for a fresh parse (bundles like -xj from a previous parse included). */
+void tf_option_getopt_reset(void);
+
 /* "90", "90s", "15m", "12h", "7d" -> seconds; -1 when it is none of those (or 0). */
 int64_t tf_parse_duration(const char *s);
 /* "500000", "64K", "100M", "2G" -> bytes; -1 when it is none of those (or 0). */

@@ -3,9 +3,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "listen_addr.h"
+#include "metrics/listen_addr.h"
 #include "options.h"
-#include "timeparse.h"
+#include "report/timeparse.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -2,7 +2,7 @@
 /* libFuzzer target: the JSON-lines reader of `tcpfate report`. */
 #include <stdint.h>
 #include <stdio.h>
-#include "report.h"
+#include "report/report.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

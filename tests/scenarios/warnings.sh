@@ -19,7 +19,7 @@ TCPFATE_SCAN_PROBE_READS=1 start_tcpfate "$WORK/probe.json" "${WARN_OPTS[@]}" ||
 PROBE_PID=$TCPFATE_PID
 
 loaded() { bpftool prog show 2>/dev/null | grep -c " name $1 "; }
-check "the fast scan program is loaded once (by the first instance)" "$(loaded tf_scan_open)" 1
+check "the fast scan program is loaded once (by the first instance)" "$(loaded tf_scan_direct)" 1
 check "the probe-read scan program is loaded once (by the second)" "$(loaded tf_scan_probe)" 1
 
 # close-wait: the client connects and closes; the server neither reads nor closes.

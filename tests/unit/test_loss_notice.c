@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* Data lost while it happens: said at once, then at most once a minute while it grows. */
 #include "check.h"
-#include "loss_notice.h"
+#include "live/loss_notice.h"
 
 int main(void)
 {

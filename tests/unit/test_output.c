@@ -4,11 +4,11 @@
 #include <stdlib.h>
 #include <sys/socket.h>
 #include "check.h"
-#include "conn_view.h"
-#include "filter.h"
-#include "json_writer.h"
-#include "output.h"
-#include "strbuf.h"
+#include "output/conn_view.h"
+#include "live/filter.h"
+#include "lib/json_writer.h"
+#include "output/output.h"
+#include "lib/strbuf.h"
 
 static char *render(void (*fn)(FILE *, const struct tf_conn_view *), const struct tf_conn_view *v)
 {

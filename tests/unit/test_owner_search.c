@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /* When the open files are walked for connections that have no owner. */
 #include "check.h"
-#include "owner_search.h"
+#include "live/owner_search.h"
 
 #define MS 1000000ULL
 #define SCAN (200 * MS)

@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include "check.h"
 #include "classify.h"
-#include "kernel_probe.h"
-#include "pending.h"
+#include "kernel/features.h"
+#include "live/pending.h"
 
 struct seen {
 	uint64_t cookies[70000];

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include "check.h"
 #include "options.h"
-#include "report.h"
-#include "timeparse.h"
+#include "report/report.h"
+#include "report/timeparse.h"
 
 static void times(void)
 {

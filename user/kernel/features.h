@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * What this kernel offers, asked once at start-up so that every optional
+ * hook is chosen (or dropped with a warning) before anything is loaded.
+ */
+#ifndef TF_FEATURES_H
+#define TF_FEATURES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+struct tf_features {
+	bool privileged;             /* effective CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN */
+	bool has_btf;                /* /sys/kernel/btf/vmlinux */
+	int send_reset_args;         /* tcp_send_reset arguments: 3 since 6.10 (reason), 2 before, -1 absent */
+	bool has_receive_reset;
+	bool has_error_report;       /* inet_sk_error_report, 5.15+ */
+	bool has_timer_expire;
+	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
+	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
+	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
+};
+
+/* Fills k; never fails (missing things are recorded as missing). */
+void tf_features_probe(struct tf_features *k);
+/* Exposed for tests: is the CapEff mask enough to load and attach tracing programs? */
+bool tf_caps_allow_bpf(uint64_t cap_eff);
+/* Exposed for tests: parse one kallsyms-formatted stream for `name`. */
+uint64_t tf_kallsyms_find(FILE *in, const char *name);
+
+#endif

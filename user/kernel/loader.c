@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <stdlib.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
+#include <bpf/bpf.h>
+#include "lib/clock.h"
+#include "lib/grow.h"
+#include "kernel/loader.h"
+#include "kernel/rings.h"
+#include "lib/log.h"
+#include "tcpfate.skel.h"
+
+/* What each hook gives; the required ones make start-up fail when missing. */
+struct hook {
+	struct bpf_program *prog;
+	const char *what;
+	bool required;
+};
+
+static int attach_one(struct tf_bpf *b, const struct hook *h)
+{
+	struct bpf_link *link;
+
+	if (!bpf_program__autoload(h->prog))
+		return 0;
+	link = bpf_program__attach(h->prog);
+	if (!link) {
+		int err = -errno;
+
+		if (h->required) {
+			tf_error("cannot attach %s (%s): %s", bpf_program__section_name(h->prog), h->what,
+				 strerror(-err));
+			return err;
+		}
+		tf_warn("%s unavailable (%s): %s", bpf_program__section_name(h->prog), strerror(-err), h->what);
+		return 0;
+	}
+	if (b->n_links == TF_MAX_LINKS) {
+		bpf_link__destroy(link);
+		tf_error("internal: too many links");
+		return -E2BIG;
+	}
+	b->links[b->n_links++] = link;
+	return 0;
+}
+
+/* Switch off hooks this kernel lacks, with a warning that says what is lost. */
+static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_features *k)
+{
+	bpf_program__set_autoload(skel->progs.tf_send_reset, k->send_reset_args >= 3);
+	bpf_program__set_autoload(skel->progs.tf_send_reset_noreason, k->send_reset_args == 2);
+	if (k->send_reset_args < 2)
+		tf_warn("no tcp_send_reset tracepoint: resets we send are told from errnos only");
+	if (!k->has_receive_reset) {
+		bpf_program__set_autoload(skel->progs.tf_receive_reset, false);
+		tf_warn("no tcp_receive_reset tracepoint: resets we receive are told from errnos only");
+	}
+	if (!k->has_error_report) {
+		bpf_program__set_autoload(skel->progs.tf_error_report, false);
+		tf_warn("no inet_sk_error_report tracepoint: errnos set after close are not seen");
+	}
+	if (!k->has_timer_expire || !k->keepalive_timer_fn) {
+		bpf_program__set_autoload(skel->progs.tf_timer_expire, false);
+		tf_warn("keepalive timer not traceable (%s): keepalive timing unavailable",
+			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
+					     : "tcp_keepalive_timer not in /proc/kallsyms");
+	}
+	/* Not a loss of information, only of speed: no warning. */
+	bpf_program__set_autoload(skel->progs.tf_scan_direct, k->has_rdonly_cast);
+	bpf_program__set_autoload(skel->progs.tf_scan_probe, !k->has_rdonly_cast);
+	if (!k->has_io_tracepoints) {
+		bpf_program__set_autoload(skel->progs.tf_send_length, false);
+		bpf_program__set_autoload(skel->progs.tf_recv_length, false);
+		tf_warn("no sock_send_length/sock_recv_length tracepoints: accepted connections get their owner "
+			"only when they close");
+	}
+}
+
+/*
+ * The fixed table of connection entries (see conn_slots in the BPF side): an
+ * eighth of --max-tracked, a power of two, at most 32,768 slots (5.25 MiB);
+ * the overflow map holds the rest.  The cap bounds the idle cost: the
+ * once-a-second scan visits every slot, used or not (docs/performance.md).
+ */
+#define TF_SLOTS_MAX 32768u
+
+static __u32 fixed_slots(__u32 max_tracked)
+{
+	__u32 n = 1;
+
+	while (n * 2 <= max_tracked / 8 && n * 2 <= TF_SLOTS_MAX)
+		n *= 2;
+	return n;
+}
+
+/* Sizes the maps before loading; says how many rings (one per possible CPU) of how many bytes to make after. */
+static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_features *k,
+		     int *n_rings_out, unsigned long *ring_bytes_out)
+{
+	int n_rings = libbpf_num_possible_cpus();
+	__u32 slots = fixed_slots(o->max_tracked);
+	unsigned long ring_bytes;
+	int err;
+
+	if (n_rings <= 0) {
+		tf_error("cannot count the CPUs: %s", strerror(-n_rings));
+		return n_rings;
+	}
+	ring_bytes = tf_rings_size_each((unsigned long)o->ring_mb << 20, n_rings);
+	skel->rodata->keepalive_timer_fn = k->keepalive_timer_fn;
+	/* Wake the reader early enough that a burst cannot fill a ring before the timer. */
+	skel->rodata->wakeup_bytes = (__u32)(ring_bytes / 4);
+	/* The rings themselves are made after loading (tf_rings_create), at their size. */
+	err = bpf_map__set_max_entries(skel->maps.events, (__u32)n_rings);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
+	skel->rodata->slot_mask = slots - 1;
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.conn_slots, slots);
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.conn_overflow, o->max_tracked - slots);
+	if (err)
+		tf_error("cannot size BPF maps: %s", strerror(-err));
+	*n_rings_out = n_rings;
+	*ring_bytes_out = ring_bytes;
+	return err;
+}
+
+/* The scan program, on both tables of entries; none attached if either fails. */
+static int attach_scan(struct tf_bpf *b)
+{
+	struct tcpfate_bpf *skel = b->skel;
+	struct bpf_program *scan =
+		bpf_program__autoload(skel->progs.tf_scan_direct) ? skel->progs.tf_scan_direct : skel->progs.tf_scan_probe;
+	const struct bpf_map *tables[2] = { skel->maps.conn_slots, skel->maps.conn_overflow };
+
+	for (int i = 0; i < 2; i++) {
+		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(tables[i]) };
+		LIBBPF_OPTS(bpf_iter_attach_opts, iter_opts, .link_info = &info, .link_info_len = sizeof(info));
+
+		b->scan_links[i] = bpf_program__attach_iter(scan, &iter_opts);
+		if (!b->scan_links[i]) {
+			int err = errno;
+
+			bpf_link__destroy(b->scan_links[0]);
+			b->scan_links[0] = NULL;
+			errno = err;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+double tf_bpf_ring_fill(struct tf_bpf *b)
+{
+	return tf_rings_fill(&b->rings);
+}
+
+int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_features *k,
+		 ring_buffer_sample_fn on_record, void *ctx)
+{
+	struct tcpfate_bpf *skel;
+	unsigned long ring_bytes = 0;
+	int err, n_rings = 0;
+
+	memset(b, 0, sizeof(*b));
+	if (!k->privileged) {
+		tf_error("needs root, or the capabilities CAP_BPF and CAP_PERFMON (try: sudo tcpfate)");
+		return -1;
+	}
+	if (!k->has_btf) {
+		tf_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): tcpfate needs CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	skel = tcpfate_bpf__open();
+	if (!skel) {
+		tf_error("cannot open the BPF object: %s", strerror(errno));
+		return -1;
+	}
+	b->skel = skel;
+	if (size_maps(skel, o, k, &n_rings, &ring_bytes))
+		goto fail;
+	choose_hooks(skel, k);
+
+	err = tcpfate_bpf__load(skel);
+	if (err) {
+		/* With the capabilities, EACCES is the verifier refusing a program, not a permission. */
+		if (err == -EPERM || (err == -EACCES && !k->privileged))
+			tf_error("not allowed to load BPF programs: run as root (or with CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN)");
+		else if (err == -EACCES)
+			tf_error("this kernel's verifier refused a program (run with --verbose for its log)");
+		else
+			tf_error("cannot load the BPF programs: %s (run with --verbose for the verifier log)",
+				 strerror(-err));
+		goto fail;
+	}
+
+	const struct hook hooks[] = {
+		{ skel->progs.tf_set_state, "TCP state changes", true },
+		{ skel->progs.tf_destroy, "closes missed by the kernel's re-entry guard", false },
+		{ skel->progs.tf_retransmit, "retransmits", true },
+		{ skel->progs.tf_send_reset, "resets we send", false },
+		{ skel->progs.tf_send_reset_noreason, "resets we send", false },
+		{ skel->progs.tf_receive_reset, "resets we receive", false },
+		{ skel->progs.tf_error_report, "socket errors", false },
+		{ skel->progs.tf_timer_expire, "keepalive probes", false },
+		{ skel->progs.tf_send_length, "owners of accepted connections", false },
+		{ skel->progs.tf_recv_length, "owners of accepted connections", false },
+	};
+	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
+		if (attach_one(b, &hooks[i]))
+			goto fail;
+
+	/* Even without warnings the scan counts what is open, for the final accounting. */
+	if (attach_scan(b))
+		tf_warn("cannot scan open connections (%s): no live warnings", strerror(errno));
+	/* Kept, because owners are looked for again later, when privileges may be gone. */
+	b->owners_link = bpf_program__attach_iter(skel->progs.tf_adopt_owners, NULL);
+	if (!b->owners_link)
+		tf_warn("cannot walk open file descriptors (%s): connections open before start-up and "
+			"accepted ones that never read or write have no owner", strerror(errno));
+	if (tf_rings_create(&b->rings, n_rings, ring_bytes, skel->maps.events, on_record, ctx))
+		goto fail;
+	return 0;
+fail:
+	tf_bpf_stop(b);
+	return -1;
+}
+
+/* Reads an iterator to the end; its work is done in the program. */
+static int read_iterator(struct bpf_link *link, const char *what)
+{
+	char buf[256];
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0) {
+		err = -errno;
+		tf_warn("cannot walk %s: %s", what, strerror(-err));
+		return err;
+	}
+	/* The kernel pauses an iterator every million objects (EAGAIN): read on. */
+	while ((n = read(fd, buf, sizeof(buf))) > 0 || (n < 0 && errno == EAGAIN))
+		;
+	if (n < 0) {
+		err = -errno;
+		tf_warn("walking %s failed: %s", what, strerror(-err));
+	}
+	close(fd);
+	return err;
+}
+
+/* Runs one iterator program once, through a link of its own. */
+static int run_iterator(struct bpf_program *prog, const char *what)
+{
+	struct bpf_link *link = bpf_program__attach_iter(prog, NULL);
+	int err;
+
+	if (!link) {
+		err = -errno;
+		tf_warn("cannot walk %s: %s", what, strerror(-err));
+		return err;
+	}
+	err = read_iterator(link, what);
+	bpf_link__destroy(link);
+	return err;
+}
+
+int tf_bpf_find_owners(struct tf_bpf *b)
+{
+	return b->owners_link ? read_iterator(b->owners_link, "open file descriptors") : -ENOENT;
+}
+
+int tf_bpf_adopt_existing(struct tf_bpf *b)
+{
+	/* Sockets first, then owners: the owner walk also adopts sockets of other namespaces. */
+	int err = run_iterator(b->skel->progs.tf_adopt_sockets, "open TCP sockets");
+	int err2 = tf_bpf_find_owners(b);
+
+	return err ? err : err2;
+}
+
+/* Appends what one scan iterator writes to *samples (`used` bytes so far); false if it could not start. */
+static bool read_scan(struct tf_bpf *b, struct bpf_link *link, struct tf_open_sample **samples, size_t *cap,
+		      size_t *used, void (*between)(void *ctx), void *ctx)
+{
+	uint64_t t0;
+	ssize_t got;
+	int fd = bpf_iter_create(bpf_link__fd(link));
+
+	if (fd < 0)
+		return false;
+	for (;;) {
+		size_t room;
+
+		if (TF_GROW(*samples, *cap, *used / sizeof(**samples) + 64, 1024))
+			break; /* keep what fitted */
+		room = *cap * sizeof(**samples) - *used;
+		/*
+		 * Small reads: an iterator's read() returns once the buffer is
+		 * full, and with the scan's progress markers a small buffer
+		 * fills every few thousand sockets.
+		 */
+		t0 = tf_monotonic_ns();
+		got = read(fd, (char *)*samples + *used, room < 8 * sizeof(**samples) ? room : 8 * sizeof(**samples));
+		b->scan_busy_ns += tf_monotonic_ns() - t0;
+		/* A scan of a million sockets takes a while: keep draining the ring meanwhile. */
+		if (between)
+			between(ctx);
+		if (got < 0 && errno == EAGAIN) /* paused every million objects */
+			continue;
+		if (got <= 0)
+			break;
+		*used += (size_t)got;
+	}
+	close(fd);
+	return true;
+}
+
+long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
+		 void (*between)(void *ctx), void *ctx)
+{
+	size_t used = 0; /* bytes */
+
+	b->scan_busy_ns = 0;
+	if (!b->scan_links[0])
+		return -1;
+	b->skel->bss->scan_open = 0;
+	b->skel->bss->scan_visited = 0;
+	if (!read_scan(b, b->scan_links[0], samples, cap, &used, between, ctx))
+		return -1;
+	/*
+	 * The overflow table is walked only while it holds entries: an iterator
+	 * visits every bucket of a hash map, used or not (as costly as the fixed
+	 * table's walk at the default size).  overflow_used counts an entry from
+	 * before it is added until after it is deleted: 0 means it is empty.
+	 */
+	if (__atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE) &&
+	    !read_scan(b, b->scan_links[1], samples, cap, &used, between, ctx))
+		return -1;
+	*open = b->skel->bss->scan_open;
+	/* Drop the progress markers (cookie 0). */
+	size_t n = used / sizeof(**samples), kept = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if ((*samples)[i].cookie)
+			(*samples)[kept++] = (*samples)[i];
+	return (long)kept;
+}
+
+void tf_bpf_freeze(struct tf_bpf *b)
+{
+	b->skel->bss->frozen = 1;
+	/*
+	 * Hook programs run inside RCU read-side sections: after a grace period
+	 * none is still running with the old value.  MEMBARRIER_CMD_GLOBAL waits
+	 * for one; where it is unavailable (nohz_full), a pause a hook run
+	 * cannot outlast in practice.
+	 */
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0))
+		usleep(50 * 1000);
+}
+
+int tf_bpf_read_stats(struct tf_bpf *b, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	int fd = bpf_map__fd(b->skel->maps.stats);
+
+	if (ncpu <= 0)
+		return -1;
+	__u64 values[ncpu];
+	for (__u32 key = 0; key < TF_STAT_MAX; key++) {
+		out[key] = 0;
+		if (bpf_map_lookup_elem(fd, &key, values))
+			return -errno;
+		for (int cpu = 0; cpu < ncpu; cpu++)
+			out[key] += values[cpu];
+	}
+	return 0;
+}
+
+uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
+{
+	struct bpf_program *prog;
+	uint64_t total = 0;
+
+	bpf_object__for_each_program(prog, b->skel->obj) {
+		struct bpf_prog_info info;
+		__u32 len = sizeof(info);
+		int fd = bpf_program__fd(prog);
+
+		memset(&info, 0, sizeof(info));
+		if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len))
+			total += info.recursion_misses;
+	}
+	return total;
+}
+
+void tf_bpf_stop(struct tf_bpf *b)
+{
+	tf_rings_free(&b->rings);
+	for (int i = 0; i < 2; i++)
+		bpf_link__destroy(b->scan_links[i]);
+	bpf_link__destroy(b->owners_link);
+	for (int i = 0; i < b->n_links; i++)
+		bpf_link__destroy(b->links[i]);
+	tcpfate_bpf__destroy(b->skel);
+	memset(b, 0, sizeof(*b));
+}

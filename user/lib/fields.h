@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * The names of an ended connection's fields, written once: the keys of a
+ * JSON line and the columns of a recording (docs/recording.md documents
+ * both).  Writers and readers use these macros, never the strings, so a
+ * name cannot drift between what is written and what is read back.  They
+ * are literals, so the JSON writer still copies each with a constant length.
+ */
+#ifndef TF_FIELDS_H
+#define TF_FIELDS_H
+
+#define TF_KEY_EVENT "event"
+#define TF_KEY_TS "ts"                 /* JSON: the end, ISO 8601 */
+#define TF_KEY_TS_END "ts_end"         /* recording: the end, Unix seconds */
+#define TF_KEY_TS_START "ts_start"     /* recording: the start, Unix seconds; NULL before tcpfate */
+#define TF_KEY_HOST "host"
+#define TF_KEY_LABEL "label"
+#define TF_KEY_CAUSE "cause"
+#define TF_KEY_ERRNO "errno"
+#define TF_KEY_PID "pid"
+#define TF_KEY_COMM "comm"
+#define TF_KEY_NETNS "netns"
+#define TF_KEY_FAMILY "family"
+#define TF_KEY_DIRECTION "direction"
+#define TF_KEY_SADDR "saddr"
+#define TF_KEY_SPORT "sport"
+#define TF_KEY_DADDR "daddr"
+#define TF_KEY_DPORT "dport"
+#define TF_KEY_START_KNOWN "start_known"
+#define TF_KEY_DURATION_MS "duration_ms"
+#define TF_KEY_CONNECT_MS "connect_ms"
+#define TF_KEY_ACCEPT_WAIT_MS "accept_wait_ms" /* recording: kept for old files, always NULL */
+#define TF_KEY_TIME_TO_FAIL_MS "time_to_fail_ms"
+#define TF_KEY_RX_IDLE_MS "rx_idle_ms"
+#define TF_KEY_TX_IDLE_MS "tx_idle_ms"
+#define TF_KEY_SYN_RETRANS "syn_retrans"
+#define TF_KEY_RETRANS "retrans"
+#define TF_KEY_RTO_RETRANS "rto_retrans"
+#define TF_KEY_KEEPALIVE_PROBES "keepalive_probes"
+#define TF_KEY_ZERO_WINDOW_PROBES "zero_window_probes"
+#define TF_KEY_RX_BYTES "rx_bytes"
+#define TF_KEY_TX_BYTES "tx_bytes"
+#define TF_KEY_RETRANS_BYTES "retrans_bytes"
+#define TF_KEY_SRTT_US "srtt_us"
+#define TF_KEY_RST_REASON "rst_reason"
+#define TF_KEY_LAST_STATE "last_state"
+#define TF_KEY_COOKIE "cookie"
+#define TF_KEY_CLOSE_SEEN "close_seen"
+
+#endif

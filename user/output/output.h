@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/* The two forms of an ended connection: an aligned text line and a JSON line. */
+#ifndef TF_OUTPUT_H
+#define TF_OUTPUT_H
+
+#include <stdio.h>
+#include "output/conn_view.h"
+#include "live/warnings.h"
+
+void tf_text_header(FILE *out);
+void tf_text_connection(FILE *out, const struct tf_conn_view *v);
+void tf_json_connection(FILE *out, const struct tf_conn_view *v);
+/* Live warnings: an episode that lasted long enough, or its end. */
+void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
+void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
+
+#endif

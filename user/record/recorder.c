@@ -1,0 +1,425 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sqlite3.h>
+#include "output/conn_view.h"
+#include "lib/fields.h"
+#include "lib/log.h"
+#include "lib/names.h"
+#include "record/recorder.h"
+
+#define QUEUE_CAP 65536     /* about 2 s at 30k connections/s before anything is dropped */
+#define BATCH_MAX 4096
+#define COMMIT_EVERY_MS 200
+#define RETENTION_EVERY_S 10
+
+/*
+ * The columns of a recorded connection, in the order of the table (older
+ * files have the same): each is created, inserted and bound from this list.
+ */
+#define CONNECTION_COLUMNS(X)                                                                          \
+	X(TS_END, TF_KEY_TS_END, "REAL NOT NULL") /* Unix time, seconds */                             \
+	X(TS_START, TF_KEY_TS_START, "REAL")      /* NULL when the connection predates tcpfate */      \
+	X(HOST, TF_KEY_HOST, "TEXT")                                                                   \
+	X(LABEL, TF_KEY_LABEL, "TEXT NOT NULL")                                                        \
+	X(CAUSE, TF_KEY_CAUSE, "TEXT NOT NULL")                                                        \
+	X(ERRNO, TF_KEY_ERRNO, "TEXT")                                                                 \
+	X(PID, TF_KEY_PID, "INTEGER")                                                                  \
+	X(COMM, TF_KEY_COMM, "TEXT")                                                                   \
+	X(NETNS, TF_KEY_NETNS, "INTEGER")                                                              \
+	X(FAMILY, TF_KEY_FAMILY, "INTEGER NOT NULL")                                                   \
+	X(DIRECTION, TF_KEY_DIRECTION, "TEXT")                                                         \
+	X(SADDR, TF_KEY_SADDR, "TEXT NOT NULL")                                                        \
+	X(SPORT, TF_KEY_SPORT, "INTEGER NOT NULL")                                                     \
+	X(DADDR, TF_KEY_DADDR, "TEXT NOT NULL")                                                        \
+	X(DPORT, TF_KEY_DPORT, "INTEGER NOT NULL")                                                     \
+	X(DURATION_MS, TF_KEY_DURATION_MS, "REAL")                                                     \
+	X(CONNECT_MS, TF_KEY_CONNECT_MS, "REAL")                                                       \
+	X(ACCEPT_WAIT_MS, TF_KEY_ACCEPT_WAIT_MS, "REAL")                                               \
+	X(TIME_TO_FAIL_MS, TF_KEY_TIME_TO_FAIL_MS, "REAL")                                             \
+	X(RX_IDLE_MS, TF_KEY_RX_IDLE_MS, "REAL")                                                       \
+	X(TX_IDLE_MS, TF_KEY_TX_IDLE_MS, "REAL")                                                       \
+	X(SYN_RETRANS, TF_KEY_SYN_RETRANS, "INTEGER")                                                  \
+	X(RETRANS, TF_KEY_RETRANS, "INTEGER")                                                          \
+	X(RTO_RETRANS, TF_KEY_RTO_RETRANS, "INTEGER")                                                  \
+	X(KEEPALIVE_PROBES, TF_KEY_KEEPALIVE_PROBES, "INTEGER")                                        \
+	X(ZERO_WINDOW_PROBES, TF_KEY_ZERO_WINDOW_PROBES, "INTEGER")                                    \
+	X(RX_BYTES, TF_KEY_RX_BYTES, "INTEGER")                                                        \
+	X(TX_BYTES, TF_KEY_TX_BYTES, "INTEGER")                                                        \
+	X(RETRANS_BYTES, TF_KEY_RETRANS_BYTES, "INTEGER")                                              \
+	X(SRTT_US, TF_KEY_SRTT_US, "INTEGER")                                                          \
+	X(RST_REASON, TF_KEY_RST_REASON, "TEXT")                                                       \
+	X(LAST_STATE, TF_KEY_LAST_STATE, "TEXT")                                                       \
+	X(COOKIE, TF_KEY_COOKIE, "INTEGER")
+
+/* Each column's position among the INSERT's parameters (1-based). */
+enum column {
+#define COLUMN_ENUM(id, name, type) COL_##id,
+	CONNECTION_COLUMNS(COLUMN_ENUM)
+#undef COLUMN_ENUM
+};
+#define P(id) (COL_##id + 1)
+
+#define COLUMN_DEF(id, name, type) ", " name " " type
+#define COLUMN_NAME(id, name, type) ", " name
+#define COLUMN_PARAM(id, name, type) ", ?"
+
+static const char SCHEMA[] =
+	"CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS connections (id INTEGER PRIMARY KEY" CONNECTION_COLUMNS(COLUMN_DEF) ");"
+	/*
+	 * Time ranges (the report's query) and one label over a long time (all
+	 * resets this week).  Every index is one more B-tree insert per row:
+	 * the ones per endpoint and per process cost a third of the writer's
+	 * CPU and made it drop rows under churn (bench/RESULTS.md).  They served
+	 * only ad-hoc queries, which narrow by time first anyway (databases
+	 * made before keep theirs).
+	 */
+	"CREATE INDEX IF NOT EXISTS connections_ts ON connections (ts_end);"
+	"CREATE INDEX IF NOT EXISTS connections_label_ts ON connections (label, ts_end);"
+	"INSERT OR IGNORE INTO meta VALUES ('application', 'tcpfate');";
+
+/* id NULL: SQLite numbers the row. */
+static const char INSERT[] = "INSERT INTO connections (id" CONNECTION_COLUMNS(COLUMN_NAME) ") VALUES (NULL"
+	CONNECTION_COLUMNS(COLUMN_PARAM) ")";
+
+static void bind_text(sqlite3_stmt *st, int i, const char *s)
+{
+	if (s && *s)
+		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC); /* alive until the step that reads it */
+	else
+		sqlite3_bind_null(st, i);
+}
+
+static void bind_ms(sqlite3_stmt *st, int i, double ms)
+{
+	if (isnan(ms))
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_double(st, i, ms);
+}
+
+static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
+{
+	const struct tf_record *rec = &it->rec;
+	sqlite3_stmt *st = r->insert;
+	struct tf_conn_view v;
+	char comm[TF_COMM_LEN + 1];
+	int rc;
+
+	tf_conn_view_init(&v, rec, it->mono_to_wall_ns);
+	memcpy(comm, rec->comm, TF_COMM_LEN);
+	comm[TF_COMM_LEN] = 0;
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st); /* NULL for what is not bound below */
+	sqlite3_bind_double(st, P(TS_END), (double)v.end_wall_ns / 1e9);
+	if (!(rec->flags & TF_F_START_UNKNOWN) && rec->start_ns)
+		sqlite3_bind_double(st, P(TS_START), (double)((int64_t)rec->start_ns + it->mono_to_wall_ns) / 1e9);
+	bind_text(st, P(HOST), r->host);
+	bind_text(st, P(LABEL), tf_label_name(v.verdict.label));
+	bind_text(st, P(CAUSE), v.verdict.cause);
+	bind_text(st, P(ERRNO), v.errno_name);
+	if (rec->pid)
+		sqlite3_bind_int64(st, P(PID), rec->pid);
+	bind_text(st, P(COMM), comm);
+	sqlite3_bind_int64(st, P(NETNS), rec->netns);
+	sqlite3_bind_int(st, P(FAMILY), v.family);
+	bind_text(st, P(DIRECTION), v.direction);
+	bind_text(st, P(SADDR), v.saddr);
+	sqlite3_bind_int(st, P(SPORT), rec->sport);
+	bind_text(st, P(DADDR), v.daddr);
+	sqlite3_bind_int(st, P(DPORT), rec->dport);
+	bind_ms(st, P(DURATION_MS), v.duration_ms);
+	bind_ms(st, P(CONNECT_MS), v.connect_ms);
+	/* ACCEPT_WAIT_MS stays NULL: not measured since 0.1 (no accept() hook). */
+	bind_ms(st, P(TIME_TO_FAIL_MS), v.time_to_fail_ms);
+	bind_ms(st, P(RX_IDLE_MS), v.rx_idle_ms);
+	bind_ms(st, P(TX_IDLE_MS), v.tx_idle_ms);
+	sqlite3_bind_int64(st, P(SYN_RETRANS), rec->syn_retrans);
+	sqlite3_bind_int64(st, P(RETRANS), v.retrans);
+	sqlite3_bind_int64(st, P(RTO_RETRANS), rec->rto_retrans);
+	sqlite3_bind_int64(st, P(KEEPALIVE_PROBES), v.keepalive_probes);
+	sqlite3_bind_int64(st, P(ZERO_WINDOW_PROBES), v.zero_window_probes);
+	sqlite3_bind_int64(st, P(RX_BYTES), (sqlite3_int64)rec->rx_bytes);
+	sqlite3_bind_int64(st, P(TX_BYTES), (sqlite3_int64)rec->tx_bytes);
+	sqlite3_bind_int64(st, P(RETRANS_BYTES), (sqlite3_int64)rec->retrans_bytes);
+	sqlite3_bind_int64(st, P(SRTT_US), rec->srtt_us);
+	bind_text(st, P(RST_REASON), v.rst_reason);
+	bind_text(st, P(LAST_STATE), tf_state_name(rec->old_state));
+	sqlite3_bind_int64(st, P(COOKIE), (sqlite3_int64)rec->cookie);
+	rc = sqlite3_step(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Deletes what is older than --max-age, then the oldest rows while the file is over --max-size. */
+static void enforce_retention(struct tf_recorder *r)
+{
+	char sql[160];
+
+	if (r->max_age_s) {
+		snprintf(sql, sizeof(sql), "DELETE FROM connections WHERE ts_end < %.3f",
+			 (double)time(NULL) - (double)r->max_age_s);
+		sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+	}
+	while (r->max_bytes) {
+		sqlite3_stmt *st;
+		sqlite3_int64 pages = 0, free_pages = 0, page_size = 4096;
+
+		if (sqlite3_prepare_v2(r->db, "SELECT * FROM pragma_page_count, pragma_freelist_count, pragma_page_size",
+				       -1, &st, NULL) != SQLITE_OK)
+			break;
+		if (sqlite3_step(st) == SQLITE_ROW) {
+			pages = sqlite3_column_int64(st, 0);
+			free_pages = sqlite3_column_int64(st, 1);
+			page_size = sqlite3_column_int64(st, 2);
+		}
+		sqlite3_finalize(st);
+		if ((uint64_t)((pages - free_pages) * page_size) <= r->max_bytes)
+			break;
+		/* A tenth of the rows at a time, oldest first. */
+		if (sqlite3_exec(r->db,
+				 "DELETE FROM connections WHERE id IN (SELECT id FROM connections ORDER BY id LIMIT"
+				 " (SELECT count(*) / 10 + 1 FROM connections))",
+				 NULL, NULL, NULL) != SQLITE_OK ||
+		    sqlite3_changes(r->db) == 0)
+			break;
+	}
+	sqlite3_exec(r->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
+}
+
+static size_t take_batch(struct tf_recorder *r, struct tf_recorder_item *batch)
+{
+	size_t n = 0;
+
+	while (r->count && n < BATCH_MAX) {
+		batch[n++] = r->queue[r->head];
+		r->head = (r->head + 1) % r->cap;
+		r->count--;
+	}
+	return n;
+}
+
+static void *writer_main(void *arg)
+{
+	struct tf_recorder *r = arg;
+	struct tf_recorder_item *batch = malloc(BATCH_MAX * sizeof(*batch));
+	time_t last_retention = 0;
+	bool warned = false;
+
+	if (!batch)
+		return NULL;
+	for (;;) {
+		struct timespec until;
+		size_t n;
+		bool stop;
+
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += COMMIT_EVERY_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&r->lock);
+		if (!r->stop && r->count < BATCH_MAX)
+			pthread_cond_timedwait(&r->wake, &r->lock, &until);
+		n = take_batch(r, batch);
+		stop = r->stop && !r->count;
+		pthread_mutex_unlock(&r->lock);
+
+		if (n) {
+			int ok = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+
+			for (size_t i = 0; ok && i < n; i++)
+				ok = insert_one(r, &batch[i]) == 0;
+			ok = ok && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+			pthread_mutex_lock(&r->lock);
+			if (ok) {
+				r->written += n;
+			} else {
+				r->dropped += n; /* a full disk: counted, and monitoring goes on */
+			}
+			pthread_mutex_unlock(&r->lock);
+			if (!ok) {
+				if (!warned)
+					tf_warn("recording: %s (records are counted as dropped)", sqlite3_errmsg(r->db));
+				warned = true;
+				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+			}
+		}
+		/* Every 10 s, and once more on the way out. */
+		if ((r->max_age_s || r->max_bytes) && (stop || time(NULL) - last_retention >= RETENTION_EVERY_S)) {
+			last_retention = time(NULL);
+			enforce_retention(r);
+		}
+		if (stop)
+			break;
+	}
+	free(batch);
+	return NULL;
+}
+
+/* A database we may write: new (schema created here), or ours and not from a newer tcpfate. */
+static int prepare_schema(struct tf_recorder *r, char *err, size_t err_len)
+{
+	sqlite3_stmt *st;
+	int version = -1, tables = 0;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT (SELECT user_version FROM pragma_user_version),"
+				      " (SELECT count(*) FROM sqlite_master)",
+			       -1, &st, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "not an SQLite database: %s", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		version = sqlite3_column_int(st, 0);
+		tables = sqlite3_column_int(st, 1);
+	}
+	sqlite3_finalize(st);
+	if (version > TF_SCHEMA_VERSION) {
+		snprintf(err, err_len, "recording has schema %d, newer than this tcpfate's %d", version,
+			 TF_SCHEMA_VERSION);
+		return -1;
+	}
+	if (version == 0 && tables > 0) {
+		snprintf(err, err_len, "an SQLite database that is not a tcpfate recording");
+		return -1;
+	}
+	/* auto_vacuum must be chosen before the first table exists. */
+	if (sqlite3_exec(r->db, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
+				"PRAGMA synchronous = NORMAL; PRAGMA user_version = " TF_STR(TF_SCHEMA_VERSION),
+			 NULL, NULL, NULL) != SQLITE_OK ||
+	    sqlite3_exec(r->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "cannot create the schema: %s", sqlite3_errmsg(r->db));
+		return -1;
+	}
+	return 0;
+}
+
+int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s, uint64_t max_bytes, char *err,
+		     size_t err_len)
+{
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	r->path = path;
+	r->max_age_s = max_age_s;
+	r->max_bytes = max_bytes;
+	if (gethostname(r->host, sizeof(r->host) - 1))
+		r->host[0] = 0;
+	/* Created 0600 (it names processes and peers), never through a planted symbolic link. */
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, err_len, "cannot open %s: %s", path,
+			 errno == ELOOP ? "it is a symbolic link" : strerror(errno));
+		return -1;
+	}
+	close(fd);
+	/*
+	 * Only the writer thread uses this connection (opened and closed around
+	 * it), so SQLite's own locking is not needed: in serialized mode every
+	 * bind and step took a mutex, 15 % of the recorder's CPU.  Allocation
+	 * statistics take a global mutex too; off (refused once SQLite is in use,
+	 * as on a SIGHUP reopen, which is harmless).
+	 */
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	if (sqlite3_open_v2(path, &r->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | SQLITE_OPEN_NOMUTEX,
+			    NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "cannot open %s: %s", path, r->db ? sqlite3_errmsg(r->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(r->db, 2000);
+	if (prepare_schema(r, err, err_len))
+		goto fail;
+	if (sqlite3_prepare_v2(r->db, INSERT, -1, &r->insert, NULL) != SQLITE_OK) {
+		snprintf(err, err_len, "cannot prepare the insert: %s", sqlite3_errmsg(r->db));
+		goto fail;
+	}
+	r->cap = QUEUE_CAP;
+	r->queue = malloc(r->cap * sizeof(*r->queue));
+	if (!r->queue || pthread_mutex_init(&r->lock, NULL) || pthread_cond_init(&r->wake, NULL)) {
+		snprintf(err, err_len, "out of memory");
+		goto fail;
+	}
+	if (pthread_create(&r->thread, NULL, writer_main, r)) {
+		snprintf(err, err_len, "cannot start the writer thread");
+		goto fail;
+	}
+	r->started = true;
+	return 0;
+fail:
+	sqlite3_finalize(r->insert);
+	sqlite3_close(r->db);
+	free(r->queue);
+	memset(r, 0, sizeof(*r));
+	return -1;
+}
+
+void tf_recorder_add(struct tf_recorder *r, const struct tf_record *rec, int64_t mono_to_wall_ns)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->count == r->cap) {
+		r->dropped++;
+	} else {
+		struct tf_recorder_item *it = &r->queue[(r->head + r->count) % r->cap];
+
+		it->rec = *rec;
+		it->mono_to_wall_ns = mono_to_wall_ns;
+		if (++r->count == BATCH_MAX)
+			pthread_cond_signal(&r->wake);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+uint64_t tf_recorder_dropped(struct tf_recorder *r)
+{
+	uint64_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->dropped;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+void tf_recorder_close(struct tf_recorder *r)
+{
+	if (!r->started)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->wake);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	sqlite3_finalize(r->insert);
+	sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
+	sqlite3_close(r->db);
+	free(r->queue);
+	pthread_cond_destroy(&r->wake);
+	pthread_mutex_destroy(&r->lock);
+	/* The counts outlive the recorder: the summary reads them after this. */
+	uint64_t dropped = r->dropped, written = r->written;
+
+	memset(r, 0, sizeof(*r));
+	r->dropped = dropped;
+	r->written = written;
+}
+
+int tf_recorder_reopen(struct tf_recorder *r, char *err, size_t err_len)
+{
+	const char *path = r->path;
+	uint64_t max_age_s = r->max_age_s, max_bytes = r->max_bytes, dropped, written;
+
+	tf_recorder_close(r);
+	dropped = r->dropped;
+	written = r->written;
+	int rc = tf_recorder_open(r, path, max_age_s, max_bytes, err, err_len);
+
+	r->dropped = dropped; /* kept even when the file cannot be opened again: the summary says them */
+	r->written = written;
+	return rc;
+}

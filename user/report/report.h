@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * tcpfate report: from a recording (SQLite) or JSON lines (one host or many)
+ * to totals, a timeline, top endpoints and processes, distributions, bursts
+ * and explanations.  Reading, building and printing are separate steps; the
+ * building is pure.
+ */
+#ifndef TF_REPORT_H
+#define TF_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "classify.h"
+#include "live/filter.h"
+
+/* One ended connection, as a report sees it (from either input). */
+struct tf_row {
+	double ts_end;       /* Unix seconds */
+	double duration_ms;  /* NAN: unknown */
+	double connect_ms;
+	double time_to_fail_ms;
+	int64_t pid;         /* 0: unknown */
+	int64_t rx_bytes, tx_bytes;
+	int label;           /* enum tf_label */
+	int dport, sport, family;
+	char cause[24];
+	char err[24];
+	char comm[17];
+	char direction[8];
+	char host[64];
+	char saddr[46];
+	char daddr[46];
+};
+
+struct tf_rows {
+	struct tf_row *v;
+	size_t n, cap;
+};
+
+struct tf_report_filter {
+	double since, until;  /* NAN: open */
+	uint32_t pids[TF_FILTER_MAX];
+	int n_pids;
+	char comm[TF_COMM_LEN]; /* empty: any */
+	char remote[64];      /* host part; empty: any */
+	int remote_port;      /* 0: any */
+	int label;            /* -1: any */
+};
+
+void tf_report_filter_init(struct tf_report_filter *f);
+bool tf_report_row_match(const struct tf_report_filter *f, const struct tf_row *r);
+int tf_rows_push(struct tf_rows *rows, const struct tf_row *row);
+void tf_rows_free(struct tf_rows *rows);
+
+/* Reads PATH (recording or JSON lines) into rows; -1 with a one-line reason in err. */
+int tf_report_read(const char *path, const struct tf_report_filter *f, struct tf_rows *rows, char *err,
+		   size_t err_len);
+/* One JSON line: 1 a close record (in *row), 0 another event (skipped), -1 malformed (reason in err). */
+int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *err, size_t err_len);
+/* A whole JSON-lines stream (exposed for the fuzzer). */
+int tf_report_read_jsonl(FILE *in, const char *name, const struct tf_report_filter *f, struct tf_rows *rows,
+			 char *err, size_t err_len);
+
+#define TF_REPORT_TOP 10
+#define TF_REPORT_MAX_BURSTS 16
+#define TF_REPORT_MAX_CAUSES 64
+
+struct tf_dist {
+	size_t n;
+	double p50, p90, p99, max; /* milliseconds */
+};
+
+struct tf_group {
+	char key[160];
+	uint64_t failures, total;
+	uint64_t by_label[TF_LABEL_COUNT];
+};
+
+struct tf_burst {
+	double start, end;        /* Unix seconds */
+	uint64_t failures;
+	double baseline;          /* failures per bucket outside bursts (median) */
+	int label;                /* dominant */
+	char endpoint[160];
+	char process[160];
+};
+
+struct tf_report {
+	size_t rows;
+	size_t hosts;
+	double first, last;
+	uint64_t by_label[TF_LABEL_COUNT];
+	struct {
+		int label;
+		char cause[24];
+		uint64_t count;
+	} causes[TF_REPORT_MAX_CAUSES];
+	size_t n_causes;
+	double bucket_s;                         /* timeline bucket width */
+	size_t n_buckets;
+	uint64_t (*timeline)[TF_LABEL_COUNT];    /* failures per bucket and label */
+	struct tf_group remotes[TF_REPORT_TOP], processes[TF_REPORT_TOP];
+	size_t n_remotes, n_processes;
+	struct tf_dist connect[TF_LABEL_COUNT], lifetime[TF_LABEL_COUNT], to_failure[TF_LABEL_COUNT];
+	struct tf_burst bursts[TF_REPORT_MAX_BURSTS];
+	size_t n_bursts;
+	double since, until; /* the asked-for range, NAN when open */
+};
+
+int tf_report_build(const struct tf_rows *rows, struct tf_report *rep);
+void tf_report_free(struct tf_report *rep);
+
+/* What a label (and cause) means on the wire, its usual causes and fixes. */
+const char *tf_explain(int label, const char *cause);
+
+void tf_report_text(FILE *out, const struct tf_report *rep);
+void tf_report_json(FILE *out, const struct tf_report *rep);
+void tf_report_html(FILE *out, const struct tf_report *rep);
+
+/* `tcpfate report ...`: the subcommand; returns the exit status. */
+int tf_report_main(int argc, char **argv);
+
+#endif
