@@ -17,26 +17,8 @@ A6=fd00:231::1
 B6=fd00:231::2
 BG_PIDS=()
 
-PASSED=0
-FAILED=0
-ok() { echo "ok - $*"; PASSED=$((PASSED + 1)); }
-not_ok() { echo "not ok - $*"; FAILED=$((FAILED + 1)); }
-
-# check NAME GOT WANT
-check() {
-	if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi
-}
-
-# check_cmp NAME GOT OP WANT   (numeric: -ge, -gt, -eq ...)
-check_cmp() {
-	if [[ "$2" =~ ^-?[0-9]+(\.[0-9]+)?$ ]] && awk -v g="$2" -v w="$4" -v op="$3" 'BEGIN {
-		if (op == "-ge") exit !(g >= w); if (op == "-gt") exit !(g > w);
-		if (op == "-le") exit !(g <= w); if (op == "-lt") exit !(g < w); exit !(g == w) }'; then
-		ok "$1"
-	else
-		not_ok "$1: got '$2', want $3 $4"
-	fi
-}
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 ns_setup() {
 	ip netns add "$NS_A" && ip netns add "$NS_B" || return 1

@@ -33,14 +33,26 @@ tally() { # NAME COMMAND...
 		echo "not ok - $name exited with status $rc (see $log)"
 		tail -5 "$log" | sed 's/^/#   /'
 		f=1
+	elif [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then
+		# A suite that checked nothing proves nothing: it stopped early or lost its checks.
+		echo "not ok - $name ran no test (see $log)"
+		tail -5 "$log" | sed 's/^/#   /'
+		f=1
 	fi
 	echo "#   $p passed, $f failed"
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
 
-for t in "$BIN_DIR"/test_*; do
-	[ -x "$t" ] || continue
+# Every tests/unit/test_*.c has its binary: a missing one is a failure, never a silent skip.
+for src in tests/unit/test_*.c; do
+	t="$BIN_DIR/$(basename "$src" .c)"
+	if [ ! -x "$t" ]; then
+		echo "# unit/$(basename "$t")"
+		echo "not ok - unit/$(basename "$t") was not built ($t missing: make unit)"
+		failed=$((failed + 1))
+		continue
+	fi
 	tally "unit/$(basename "$t")" "$t"
 done
 # The pure parts written in shell and awk (the benchmark's table): no root either.

@@ -171,9 +171,16 @@ lport=$(field gone-cli lport)
 map=$(conns_map "$TCPFATE_PID")
 entry=$(bpftool -j map dump id "$map" |
 	jq -c --argjson p "$lport" '.[] | select(.formatted.value.c.sport == 28061 and .formatted.value.c.dport == $p)')
-# The entry's cookie (struct conn_entry: claim, overflow, then the conn, cookie first): top byte.
+# The top byte of the entry's cookie: offsetof(struct conn_entry, c) + offsetof(struct conn, cookie)
+# + 7 (little-endian), with both offsets read from the BTF the loaded map carries.
+btf_offset() { # BTF-ID STRUCT MEMBER: the member's byte offset
+	bpftool -j btf dump id "$1" | jq --arg s "$2" --arg m "$3" \
+		'.types[] | select(.kind == "STRUCT" and .name == $s) | .members[] | select(.name == $m) | .bits_offset / 8'
+}
+btf=$(bpftool -j map show id "$map" | jq -r .btf_id)
+cookie_top=$(($(btf_offset "$btf" conn_entry c) + $(btf_offset "$btf" conn cookie) + 7))
 if [ -n "$entry" ] && bpftool map update id "$map" key $(jq -r '.key | join(" ")' <<<"$entry") \
-	value $(jq -r '.value | .[23] = "0xff" | join(" ")' <<<"$entry"); then
+	value $(jq -r --argjson at "$cookie_top" '.value | .[$at] = "0xff" | join(" ")' <<<"$entry"); then
 	ok "found gone: the server end's entry got another cookie"
 else
 	not_ok "found gone: the server end's entry (map '$map') got another cookie"

@@ -5,9 +5,8 @@
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 WORK=$(mktemp -d /tmp/tcpfate-benchtable.XXXXXX)
 trap 'rm -rf "$WORK"' EXIT
-ok() { echo "ok - $*"; }
-not_ok() { echo "not ok - $*"; }
-check() { if [ "$2" == "$3" ]; then ok "$1"; else not_ok "$1: got '$2', want '$3'"; fi; }
+# shellcheck source=tests/tap.sh
+. "$ROOT/tests/tap.sh"
 
 # results FILE ROWS...: a RESULTS.md as make bench writes it (a header, then the raw rows).
 results() {
