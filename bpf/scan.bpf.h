@@ -105,6 +105,13 @@ static __always_inline void scan_read_probe(__u64 addr, struct scan_view *v, boo
 /* Reset by userspace before each scan; read after it. */
 __u64 scan_visited = 0;
 __u64 scan_open = 0; /* connections open (counted as seen, not yet closed) */
+__u64 scan_samples_lost = 0; /* the scan run by userspace: its ring was full */
+
+/* The samples of the scan run by userspace (the iterators write to their seq file instead). */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 20); /* a chunk of TF_SCAN_CHUNK slots, all worth a look, fits */
+} scan_samples SEC(".maps");
 
 /*
  * The periodic scan: every socket we follow, in every namespace, without
@@ -113,10 +120,22 @@ __u64 scan_open = 0; /* connections open (counted as seen, not yet closed) */
  * freed without a destroy event leaves a stale entry behind until its
  * address is reused).
  */
-static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool direct)
+/*
+ * Where samples go: an iterator's seq file, or, for the scan run by
+ * userspace (`seq` NULL), the scan_samples ring.  `iter` is a compile-time
+ * constant: each program carries one of the two.
+ */
+static __always_inline void scan_output(bool iter, void *seq, struct tf_open_sample *s)
+{
+	if (iter)
+		bpf_seq_write(seq, s, sizeof(*s));
+	else if (bpf_ringbuf_output(&scan_samples, s, sizeof(*s), 0))
+		scan_samples_lost++;
+}
+
+static __always_inline int scan_entry(struct conn_entry *e, bool iter, void *seq, bool direct)
 {
 	struct tf_open_sample s = {};
-	struct conn_entry *e = ctx->value;
 	struct scan_view v;
 	__u64 now_j, mine, addr;
 	struct conn *c;
@@ -143,8 +162,8 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	 * idle sockets that is a million sockets later.  A marker (cookie 0) every
 	 * 4096 sockets hands control back, so the reader drains its ring meanwhile.
 	 */
-	if (!(++scan_visited & 4095))
-		bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
+	if (!(++scan_visited & 4095) && iter)
+		bpf_seq_write(seq, &s, sizeof(s));
 	if (frozen ? claim_open_at_freeze(c) : c->counted)
 		scan_open++;
 	if (v.state == TF_TCP_SYN_SENT || v.state == TF_TCP_SYN_RECV)
@@ -185,8 +204,41 @@ static __always_inline int scan_entry(struct bpf_iter__bpf_map_elem *ctx, bool d
 	s.pid = c->pid;
 	s.netns = c->netns; /* kept with the tuple, complete past the handshake */
 	__builtin_memcpy(s.comm, c->comm, sizeof(s.comm));
-	bpf_seq_write(ctx->meta->seq, &s, sizeof(s));
+	scan_output(iter, seq, &s);
 	return 0;
+}
+
+/*
+ * The scan where the kernel refuses map element iterators (some sandboxes
+ * and hardened kernels do): a syscall program that userspace runs
+ * (BPF_PROG_RUN) over a range of fixed slots at a time, draining its ring
+ * buffer between runs, or over the whole overflow map.  Probe reads only.
+ */
+static long scan_slot(__u32 i, struct tf_scan_run *run)
+{
+	__u32 slot = run->first + i;
+	struct conn_entry *e = bpf_map_lookup_elem(&conn_slots, &slot);
+
+	if (!e)
+		return 1; /* past the table's end */
+	scan_entry(e, false, NULL, false);
+	return 0;
+}
+
+static long scan_overflow_entry(struct bpf_map *map, __u64 *cookie, struct conn_entry *e, void *ctx)
+{
+	scan_entry(e, false, NULL, false);
+	return 0;
+}
+
+static __always_inline void scan_run(const struct tf_scan_run *ctx)
+{
+	struct tf_scan_run run = *ctx; /* bpf_loop hands its callback a pointer to the stack only */
+
+	if (run.table == TF_SCAN_FIXED_SLOTS)
+		bpf_loop(run.count, scan_slot, &run, 0);
+	else
+		bpf_for_each_map_elem(&conn_overflow, scan_overflow_entry, NULL, 0);
 }
 
 #endif /* TF_SCAN_BPF_H */

@@ -347,15 +347,26 @@ int tf_adopt_owners(struct bpf_iter__task_file *ctx)
 	return 0;
 }
 
-/* Userspace loads one of the two: the first where the kernel has bpf_rdonly_cast. */
+/*
+ * Userspace loads one of the three: an iterator over the connection table,
+ * the first where the kernel has bpf_rdonly_cast, or, where map element
+ * iterators are refused, the program it runs itself.
+ */
 SEC("iter/bpf_map_elem")
 int tf_scan_direct(struct bpf_iter__bpf_map_elem *ctx)
 {
-	return scan_entry(ctx, true);
+	return scan_entry(ctx->value, true, ctx->meta->seq, true);
 }
 
 SEC("iter/bpf_map_elem")
 int tf_scan_probe(struct bpf_iter__bpf_map_elem *ctx)
 {
-	return scan_entry(ctx, false);
+	return scan_entry(ctx->value, true, ctx->meta->seq, false);
+}
+
+SEC("syscall")
+int tf_scan_run(struct tf_scan_run *run)
+{
+	scan_run(run);
+	return 0;
 }

@@ -137,6 +137,25 @@ struct tf_open_sample {
 	char comm[TF_COMM_LEN];
 };
 
+/*
+ * One run of the scan that userspace runs itself (where the kernel refuses
+ * map element iterators): a range of the fixed table's slots, or the whole
+ * overflow map.  Its samples go to the scan_samples ring buffer.
+ */
+enum tf_scan_table {
+	TF_SCAN_FIXED_SLOTS = 0,
+	TF_SCAN_OVERFLOW = 1,
+};
+
+#define TF_SCAN_CHUNK 4096 /* slots per run: the reader drains its rings between runs */
+
+struct tf_scan_run {
+	__u32 table; /* enum tf_scan_table */
+	__u32 first; /* TF_SCAN_FIXED_SLOTS: the first slot, and how many */
+	__u32 count;
+	__u32 pad;
+};
+
 /* Per-CPU counters of what tcpfate could not follow, and of its own work. */
 enum tf_stat {
 	TF_STAT_OPENED,          /* connections whose tracking started */

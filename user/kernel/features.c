@@ -4,7 +4,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/btf.h>
+#include <bpf/libbpf.h>
 #include "kernel/features.h"
 
 #define BTF_VMLINUX "/sys/kernel/btf/vmlinux"
@@ -67,6 +69,63 @@ static bool have_privileges(void)
 	return !found || tf_caps_allow_bpf(caps);
 }
 
+/* Does the kernel load an iterator over map elements?  Some sandboxes refuse them (EPERM). */
+static bool map_elem_iter_loads(const struct btf *btf)
+{
+	const struct bpf_insn ret0[] = {
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int id = btf__find_by_name_kind(btf, "bpf_iter_bpf_map_elem", BTF_KIND_FUNC);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_ITER);
+	int fd;
+
+	if (id <= 0)
+		return false;
+	opts.attach_btf_id = (__u32)id;
+	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, NULL, "GPL", ret0, sizeof(ret0) / sizeof(ret0[0]), &opts);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+/* The scan userspace runs itself: a syscall program with bpf_loop and bpf_for_each_map_elem. */
+static bool scan_run_loads(void)
+{
+	return libbpf_probe_bpf_prog_type(BPF_PROG_TYPE_SYSCALL, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_loop, NULL) == 1 &&
+	       libbpf_probe_bpf_helper(BPF_PROG_TYPE_SYSCALL, BPF_FUNC_for_each_map_elem, NULL) == 1;
+}
+
+/*
+ * TCPFATE_SCAN=probe or TCPFATE_SCAN=run: take an older kernel's path here
+ * too, for its tests; the path is used only where this kernel has it.
+ */
+static enum tf_scan_kind choose_scan(const struct btf *btf, bool rdonly_cast)
+{
+	const char *force = getenv("TCPFATE_SCAN");
+	bool iter = !(force && !strcmp(force, "run")) && map_elem_iter_loads(btf);
+
+	if (iter)
+		return rdonly_cast && !(force && !strcmp(force, "probe")) ? TF_SCAN_ITER_DIRECT : TF_SCAN_ITER_PROBE;
+	return scan_run_loads() ? TF_SCAN_RUN : TF_SCAN_NONE;
+}
+
+const char *tf_scan_kind_name(enum tf_scan_kind kind)
+{
+	switch (kind) {
+	case TF_SCAN_ITER_DIRECT:
+		return "by iterator, direct reads";
+	case TF_SCAN_ITER_PROBE:
+		return "by iterator, probe reads";
+	case TF_SCAN_RUN:
+		return "by a program tcpfate runs";
+	default:
+		return "never";
+	}
+}
+
 /* Number of arguments a tracepoint passes to tp_btf programs; -1 when it does not exist. */
 static int tracepoint_args(const struct btf *btf, const char *tp)
 {
@@ -106,9 +165,8 @@ void tf_features_probe(struct tf_features *k)
 		k->has_timer_expire = tracepoint_args(btf, "timer_expire_entry") >= 1;
 		k->has_io_tracepoints = tracepoint_args(btf, "sock_send_length") >= 1 &&
 					tracepoint_args(btf, "sock_recv_length") >= 1;
-		/* TCPFATE_SCAN_PROBE_READS=1: take the older kernels' path here too (for its tests). */
-		k->has_rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0 &&
-				     !getenv("TCPFATE_SCAN_PROBE_READS");
+		k->has_rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
+		k->scan = choose_scan(btf, k->has_rdonly_cast);
 		btf__free(btf);
 	} else {
 		k->has_btf = false;

@@ -10,6 +10,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+/*
+ * How the periodic scan walks the connection table: an iterator over its
+ * elements (5.9+), reading sockets with direct loads (6.2+) or probe reads;
+ * where map element iterators are refused, a program userspace runs over it
+ * (syscall programs 5.14+, bpf_loop 5.17+); or not at all.
+ */
+enum tf_scan_kind {
+	TF_SCAN_NONE,
+	TF_SCAN_ITER_DIRECT,
+	TF_SCAN_ITER_PROBE,
+	TF_SCAN_RUN,
+};
+
 struct tf_features {
 	bool privileged;             /* effective CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN */
 	bool has_btf;                /* /sys/kernel/btf/vmlinux */
@@ -20,8 +33,11 @@ struct tf_features {
 	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
 	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
 	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
+	enum tf_scan_kind scan;      /* how open connections are scanned */
 };
 
+/* "by iterator, direct reads", "by iterator, probe reads", "by a program tcpfate runs", "never". */
+const char *tf_scan_kind_name(enum tf_scan_kind kind);
 /* Fills k; never fails (missing things are recorded as missing). */
 void tf_features_probe(struct tf_features *k);
 /* Exposed for tests: is the CapEff mask enough to load and attach tracing programs? */

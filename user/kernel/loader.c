@@ -70,9 +70,13 @@ static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_features *k)
 			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
 					     : "tcp_keepalive_timer not in /proc/kallsyms");
 	}
-	/* Not a loss of information, only of speed: no warning. */
-	bpf_program__set_autoload(skel->progs.tf_scan_direct, k->has_rdonly_cast);
-	bpf_program__set_autoload(skel->progs.tf_scan_probe, !k->has_rdonly_cast);
+	/* Which scan is not a loss of information, only of speed: no warning but for none. */
+	bpf_program__set_autoload(skel->progs.tf_scan_direct, k->scan == TF_SCAN_ITER_DIRECT);
+	bpf_program__set_autoload(skel->progs.tf_scan_probe, k->scan == TF_SCAN_ITER_PROBE);
+	bpf_program__set_autoload(skel->progs.tf_scan_run, k->scan == TF_SCAN_RUN);
+	if (k->scan == TF_SCAN_NONE)
+		tf_warn("this kernel neither iterates map elements nor runs syscall programs with bpf_loop: "
+			"no live warnings, and connections open at exit are counted as ends unseen");
 	if (!k->has_io_tracepoints) {
 		bpf_program__set_autoload(skel->progs.tf_send_length, false);
 		bpf_program__set_autoload(skel->progs.tf_recv_length, false);
@@ -99,8 +103,8 @@ static __u32 fixed_slots(__u32 max_tracked)
 }
 
 /* Sizes the maps before loading; says how many rings (one per possible CPU) of how many bytes to make after. */
-static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const struct tf_features *k,
-		     int *n_rings_out, unsigned long *ring_bytes_out)
+static int size_maps(struct tf_bpf *b, struct tcpfate_bpf *skel, const struct tf_options *o,
+		     const struct tf_features *k, int *n_rings_out, unsigned long *ring_bytes_out)
 {
 	int n_rings = libbpf_num_possible_cpus();
 	__u32 slots = fixed_slots(o->max_tracked);
@@ -120,6 +124,7 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.keepalive_timers, o->keepalive_slots);
 	skel->rodata->slot_mask = slots - 1;
+	b->n_slots = slots;
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.conn_slots, slots);
 	if (!err)
@@ -131,13 +136,35 @@ static int size_maps(struct tcpfate_bpf *skel, const struct tf_options *o, const
 	return err;
 }
 
-/* The scan program, on both tables of entries; none attached if either fails. */
+/* Appends one sample of the scan run by userspace to the caller's array. */
+static int on_scan_sample(void *ctx, void *data, size_t size)
+{
+	struct tf_sample_sink *sink = ctx;
+	size_t n = *sink->used / sizeof(**sink->samples);
+
+	if (size < sizeof(**sink->samples) || TF_GROW(*sink->samples, *sink->cap, n + 1, 1024))
+		return 0; /* keep what fitted */
+	memcpy(&(*sink->samples)[n], data, sizeof(**sink->samples));
+	*sink->used += sizeof(**sink->samples);
+	return 0;
+}
+
+/* The scan: iterators on both tables of entries (none attached if either fails), or the run program's ring. */
 static int attach_scan(struct tf_bpf *b)
 {
 	struct tcpfate_bpf *skel = b->skel;
-	struct bpf_program *scan =
-		bpf_program__autoload(skel->progs.tf_scan_direct) ? skel->progs.tf_scan_direct : skel->progs.tf_scan_probe;
+	struct bpf_program *scan = b->scan == TF_SCAN_ITER_DIRECT ? skel->progs.tf_scan_direct : skel->progs.tf_scan_probe;
 	const struct bpf_map *tables[2] = { skel->maps.conn_slots, skel->maps.conn_overflow };
+
+	if (b->scan == TF_SCAN_NONE) {
+		errno = EOPNOTSUPP;
+		return -1;
+	}
+	if (b->scan == TF_SCAN_RUN) {
+		/* The sink is pointed at the caller's array for each scan. */
+		b->scan_rb = ring_buffer__new(bpf_map__fd(skel->maps.scan_samples), on_scan_sample, &b->scan_sink, NULL);
+		return b->scan_rb ? 0 : -1;
+	}
 
 	for (int i = 0; i < 2; i++) {
 		union bpf_iter_link_info info = { .map.map_fd = bpf_map__fd(tables[i]) };
@@ -183,7 +210,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 		return -1;
 	}
 	b->skel = skel;
-	if (size_maps(skel, o, k, &n_rings, &ring_bytes))
+	b->scan = k->scan;
+	if (size_maps(b, skel, o, k, &n_rings, &ring_bytes))
 		goto fail;
 	choose_hooks(skel, k);
 
@@ -323,27 +351,65 @@ static bool read_scan(struct tf_bpf *b, struct bpf_link *link, struct tf_open_sa
 	return true;
 }
 
+/* One run of the scan program over part of a table; its samples go to the sink. */
+static bool run_scan_once(struct tf_bpf *b, __u32 table, __u32 first, __u32 count)
+{
+	struct tf_scan_run run = { .table = table, .first = first, .count = count };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .ctx_in = &run, .ctx_size_in = sizeof(run));
+	uint64_t t0 = tf_monotonic_ns();
+	int err = bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.tf_scan_run), &opts);
+
+	b->scan_busy_ns += tf_monotonic_ns() - t0;
+	if (err)
+		return false;
+	ring_buffer__consume(b->scan_rb);
+	return true;
+}
+
+/* The scan run by userspace: the fixed table TF_SCAN_CHUNK slots at a time, then the overflow map. */
+static bool run_scan(struct tf_bpf *b, bool overflow, struct tf_open_sample **samples, size_t *cap,
+		     size_t *used, void (*between)(void *ctx), void *ctx)
+{
+	b->scan_sink = (struct tf_sample_sink){ .samples = samples, .cap = cap, .used = used };
+	for (__u32 first = 0; first < b->n_slots; first += TF_SCAN_CHUNK) {
+		__u32 count = b->n_slots - first < TF_SCAN_CHUNK ? b->n_slots - first : TF_SCAN_CHUNK;
+
+		if (!run_scan_once(b, TF_SCAN_FIXED_SLOTS, first, count))
+			return false;
+		if (between)
+			between(ctx);
+	}
+	return !overflow || run_scan_once(b, TF_SCAN_OVERFLOW, 0, 0);
+}
+
 long tf_bpf_scan(struct tf_bpf *b, struct tf_open_sample **samples, size_t *cap, uint64_t *open,
 		 void (*between)(void *ctx), void *ctx)
 {
 	size_t used = 0; /* bytes */
+	bool overflow;
 
 	b->scan_busy_ns = 0;
-	if (!b->scan_links[0])
+	if (!b->scan_links[0] && !b->scan_rb)
 		return -1;
 	b->skel->bss->scan_open = 0;
 	b->skel->bss->scan_visited = 0;
-	if (!read_scan(b, b->scan_links[0], samples, cap, &used, between, ctx))
-		return -1;
 	/*
 	 * The overflow table is walked only while it holds entries: an iterator
 	 * visits every bucket of a hash map, used or not (as costly as the fixed
 	 * table's walk at the default size).  overflow_used counts an entry from
 	 * before it is added until after it is deleted: 0 means it is empty.
 	 */
-	if (__atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE) &&
-	    !read_scan(b, b->scan_links[1], samples, cap, &used, between, ctx))
-		return -1;
+	if (b->scan_rb) {
+		overflow = __atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE);
+		if (!run_scan(b, overflow, samples, cap, &used, between, ctx))
+			return -1;
+	} else {
+		if (!read_scan(b, b->scan_links[0], samples, cap, &used, between, ctx))
+			return -1;
+		overflow = __atomic_load_n(&b->skel->bss->overflow_used, __ATOMIC_ACQUIRE);
+		if (overflow && !read_scan(b, b->scan_links[1], samples, cap, &used, between, ctx))
+			return -1;
+	}
 	*open = b->skel->bss->scan_open;
 	/* Drop the progress markers (cookie 0). */
 	size_t n = used / sizeof(**samples), kept = 0;
@@ -405,6 +471,7 @@ uint64_t tf_bpf_recursion_misses(struct tf_bpf *b)
 void tf_bpf_stop(struct tf_bpf *b)
 {
 	tf_rings_free(&b->rings);
+	ring_buffer__free(b->scan_rb);
 	for (int i = 0; i < 2; i++)
 		bpf_link__destroy(b->scan_links[i]);
 	bpf_link__destroy(b->owners_link);

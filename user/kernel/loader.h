@@ -14,9 +14,19 @@
 
 struct tcpfate_bpf;
 
+/* Where the scan run by userspace appends its samples: the caller's array, grown as needed. */
+struct tf_sample_sink {
+	struct tf_open_sample **samples;
+	size_t *cap, *used; /* used: bytes */
+};
+
 struct tf_bpf {
 	struct tcpfate_bpf *skel;
+	enum tf_scan_kind scan;         /* how the scan below walks the connection table */
 	struct bpf_link *scan_links[2]; /* iterators over tracked sockets (slots, overflow), for live warnings */
+	struct ring_buffer *scan_rb;    /* TF_SCAN_RUN: its samples, into scan_sink */
+	struct tf_sample_sink scan_sink;
+	uint32_t n_slots;               /* the fixed table's size */
 	struct bpf_link *owners_link; /* iterator over every process's open files */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;

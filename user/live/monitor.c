@@ -341,7 +341,8 @@ int tf_monitor_run(const struct tf_options *o)
 	if (!o->json && !o->quiet)
 		tf_text_header(m.out.f);
 	flush_output(&m);
-	fprintf(stderr, "tcpfate: ready (%d hooks attached)\n", bpf.n_links);
+	fprintf(stderr, "tcpfate: ready (%d hooks attached, open connections scanned %s)\n", bpf.n_links,
+		tf_scan_kind_name(bpf.scan));
 
 	if (drain_loop(&m, &bpf))
 		status = 1;
