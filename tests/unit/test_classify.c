@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 /*
  * The decision table, row by row: each case is the set of facts one real
- * failure path leaves in the record (see ../shared/KERNEL-NOTES.md's table).
+ * failure path leaves in the record (see the failure paths in docs/design.md).
  */
 #include <errno.h>
 #include "check.h"
