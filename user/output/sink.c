@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
 #include <unistd.h>
 #include "lib/log.h"
+#include "lib/private_file.h"
 #include "output/sink.h"
 
 #define OUTPUT_BUFFER_BYTES (1 << 20)
@@ -24,32 +24,11 @@ static void buffer_output(FILE *f)
 		setvbuf(f, buffer, _IOFBF, sizeof(buffer));
 }
 
-/*
- * Output to a file: appended, created 0600 (connection records name
- * processes and peers), and never through a symbolic link someone planted.
- */
-static FILE *open_file(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f;
-
-	if (fd < 0) {
-		tf_error("cannot open output %s: %s", path, errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-		return NULL;
-	}
-	f = fdopen(fd, "a");
-	if (!f) {
-		tf_error("cannot open output %s: %s", path, strerror(errno));
-		close(fd);
-	}
-	return f;
-}
-
 int tf_sink_open(struct tf_output_sink *s, const char *path)
 {
 	memset(s, 0, sizeof(*s));
 	s->path = path;
-	s->f = path ? open_file(path) : stdout;
+	s->f = path ? tf_open_private(path, true, "output") : stdout;
 	if (!s->f)
 		return -1;
 	buffer_output(s->f);
@@ -84,9 +63,9 @@ void tf_sink_reopen(struct tf_output_sink *s)
 
 	if (!s->path)
 		return;
-	f = open_file(s->path);
+	f = tf_open_private(s->path, true, "output");
 	if (!f)
-		return; /* open_file said why; the old file still takes the lines */
+		return; /* it said why; the old file still takes the lines */
 	tf_sink_flush(s);
 	fclose(s->f);
 	s->f = f;

@@ -2,7 +2,6 @@
 /* tcpfate report FILE [--since T] [--until T] [-p PID] [-c COMM] [--remote HOST[:PORT]] [--label L]
  *                     [--format text|json|html] [-o OUT] */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdlib.h>
@@ -10,6 +9,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "lib/log.h"
+#include "lib/private_file.h"
 #include "options.h"
 #include "report/report.h"
 #include "report/timeparse.h"
@@ -68,21 +68,6 @@ static int parse_remote(const char *s, struct tf_report_filter *f)
 	f->remote[host_len] = 0;
 	f->remote_port = (int)port;
 	return 0;
-}
-
-static FILE *open_report_output(const char *path)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	FILE *f;
-
-	if (fd < 0) {
-		tf_error("cannot write %s: %s", path, errno == ELOOP ? "it is a symbolic link" : strerror(errno));
-		return NULL;
-	}
-	f = fdopen(fd, "w");
-	if (!f)
-		close(fd);
-	return f;
 }
 
 int tf_report_main(int argc, char **argv)
@@ -182,7 +167,7 @@ int tf_report_main(int argc, char **argv)
 	}
 	rep.since = filter.since;
 	rep.until = filter.until;
-	if (output && !(out = open_report_output(output))) {
+	if (output && !(out = tf_open_private(output, false, "report"))) {
 		status = 1;
 		goto done;
 	}
