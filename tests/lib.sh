@@ -118,6 +118,8 @@ expect_record() {
 start_tcpfate() {
 	local out=$1
 	shift
+	# Emptied here, before the start: a ready line left from an earlier run must not count.
+	: >"$out.err"
 	"$TCPFATE" --json "$@" >"$out" 2>"$out.err" &
 	TCPFATE_PID=$!
 	BG_PIDS+=("$TCPFATE_PID")

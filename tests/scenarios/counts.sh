@@ -53,6 +53,27 @@ check "accounting: ended + open + lost + unseen = seen" \
 	"$(jq -r '.ended + .open_now + .events_lost + .ends_unseen' <<<"$summary")" "$(jq -r .tracked <<<"$summary")"
 check_cmp "ends unseen stay rare (at most 2 in 60,000)" "$unseen" -le 2
 
+# From the moment tcpfate says ready, every connection is followed: the load starts at once,
+# at full speed on loopback, and the records are counted against the load's own count (two
+# ends per connection), over several fresh starts.
+for run in 1 2 3 4 5; do
+	OUT3=$WORK/ready-$run.json
+	start_tcpfate "$OUT3" || exit 0
+	made=$(count "$(ip netns exec "$NS_A" "$CHURN" --mode cac --duration 2 --workers 2 --port 19400)")
+	sleep 0.3
+	stop_tcpfate
+	summary=$(jq -c 'select(.event == "summary")' "$OUT3")
+	ended=$(jq -c --argjson ns "$NETNS_A" 'select(.event == "close" and .netns == $ns and
+		((.sport >= 19400 and .sport <= 19401) or (.dport >= 19400 and .dport <= 19401)))' "$OUT3" | wc -l)
+	echo "# load from ready, run $run: made $made, $(jq -c '{tracked, ended, events_lost, ends_unseen}' <<<"$summary")"
+	check_cmp "load from ready, run $run: connections made" "$made" -gt 1000
+	check "load from ready, run $run: both ends of every connection reported (+ unseen)" \
+		"$((ended + $(jq -r .ends_unseen <<<"$summary")))" "$((2 * made))"
+	check "load from ready, run $run: nothing lost at start-up" "$(jq -r '.events_lost + .untracked' <<<"$summary")" 0
+	check_cmp "load from ready, run $run: every socket the load made counted as tracked" \
+		"$(jq -r .tracked <<<"$summary")" -ge "$((2 * made))"
+done
+
 # Stopped in the middle of a churn: the counts freeze first, so the last reading is one
 # snapshot (before, ends in flight at exit were neither reported nor open by a few).
 OUT2=$WORK/counts-stop.json

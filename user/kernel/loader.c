@@ -228,6 +228,10 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 		goto fail;
 	}
 
+	/* Rings first: a hook that runs before its ring exists could only count its record as lost. */
+	if (tf_rings_create(&b->rings, n_rings, ring_bytes, skel->maps.events, on_record, ctx))
+		goto fail;
+
 	const struct hook hooks[] = {
 		{ skel->progs.tf_set_state, "TCP state changes", true },
 		{ skel->progs.tf_destroy, "closes missed by the kernel's re-entry guard", false },
@@ -252,8 +256,6 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 	if (!b->owners_link)
 		tf_warn("cannot walk open file descriptors (%s): connections open before start-up and "
 			"accepted ones that never read or write have no owner", strerror(errno));
-	if (tf_rings_create(&b->rings, n_rings, ring_bytes, skel->maps.events, on_record, ctx))
-		goto fail;
 	return 0;
 fail:
 	tf_bpf_stop(b);
