@@ -53,7 +53,8 @@ TOOL_BINS := $(TOOL_SRCS:tests/tools/%.c=$(TOOLS)/tests/%)
 # Debian packages needed to build and to run the tests.
 BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-config libmicrohttpd-dev \
 	libsqlite3-dev libjansson-dev libcap-dev
-TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium valgrind
+TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium valgrind \
+	nginx
 
 .PHONY: all help deps test-deps bench-deps run test unit bench fuzz soak clean vmlinux install uninstall FORCE
 

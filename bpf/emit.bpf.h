@@ -121,9 +121,12 @@ done:
 	c->closed = 1;
 }
 
-/* Something changed the story of a connection already reported closed. */
-static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c, __u32 flags,
-				       __s32 err)
+/*
+ * Something changed the story of a connection already reported closed.  The
+ * owner is copied when known (`comm` NULL: none, the entry is gone).
+ */
+static __always_inline void emit_amend_of(__u64 cookie, __u32 flags, __s32 err, __u32 pid, const char *comm,
+					  __u8 rst_tx_state, __u8 rst_tx_reason)
 {
 	struct tf_record *r;
 	void *ring;
@@ -136,15 +139,23 @@ static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c
 		return;
 	}
 	r->type = TF_REC_AMEND;
-	r->cookie = c->cookie;
+	r->cookie = cookie;
 	r->end_ns = bpf_ktime_get_ns();
 	r->flags = flags;
-	r->pid = c->pid;
-	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
+	r->pid = pid;
+	if (comm)
+		__builtin_memcpy(r->comm, comm, sizeof(r->comm));
+	else
+		__builtin_memset(r->comm, 0, sizeof(r->comm));
 	r->sk_err = err;
-	r->rst_tx_state = c->rst_tx_state;
-	r->rst_tx_reason = c->rst_tx_reason;
+	r->rst_tx_state = rst_tx_state;
+	r->rst_tx_reason = rst_tx_reason;
 	submit(ring, r);
+}
+
+static __always_inline void emit_amend(const struct tcp_sock *tp, struct conn *c, __u32 flags, __s32 err)
+{
+	emit_amend_of(c->cookie, flags, err, c->pid, c->comm, c->rst_tx_state, c->rst_tx_reason);
 }
 
 /*

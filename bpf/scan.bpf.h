@@ -166,8 +166,9 @@ static __always_inline int scan_entry(struct conn_entry *e, bool iter, void *seq
 		bpf_seq_write(seq, &s, sizeof(s));
 	if (frozen ? claim_open_at_freeze(c) : c->counted)
 		scan_open++;
-	if (v.state == TF_TCP_SYN_SENT || v.state == TF_TCP_SYN_RECV)
-		return 0; /* handshakes end as labels, not warnings */
+	/* Handshakes end as labels, not warnings; a listener is never a connection. */
+	if (v.state == TF_TCP_SYN_SENT || v.state == TF_TCP_SYN_RECV || v.state == TF_TCP_LISTEN)
+		return 0;
 	s.unread = v.rcv_nxt - v.copied_seq;
 	s.unsent = v.write_seq - v.snd_nxt;
 	if (!s.unread && v.rcv_wnd && v.state != TF_TCP_CLOSE_WAIT && !v.retransmits &&

@@ -99,6 +99,28 @@ static __always_inline bool sock_flag(const struct sock *sk, unsigned int bit)
 	return sk->__sk_common.skc_flags & (1UL << bit);
 }
 
+#define TF_SO_EE_ORIGIN_ICMP 2
+#define TF_SO_EE_ORIGIN_ICMP6 3
+
+/* The errno of an ICMP error at the tail of the socket's error queue; 0 if there is none. */
+static __always_inline __s32 queued_icmp_errno(const struct sock *sk)
+{
+	struct sock_exterr_skb *serr;
+	struct sk_buff *skb;
+	__u8 origin;
+
+	if (!BPF_CORE_READ(sk, sk_error_queue.qlen))
+		return 0;
+	skb = BPF_CORE_READ(sk, sk_error_queue.prev);
+	if (!skb)
+		return 0;
+	serr = (void *)skb + bpf_core_field_offset(struct sk_buff, cb);
+	origin = BPF_CORE_READ(serr, ee.ee_origin);
+	if (origin != TF_SO_EE_ORIGIN_ICMP && origin != TF_SO_EE_ORIGIN_ICMP6)
+		return 0;
+	return BPF_CORE_READ(serr, ee.ee_errno);
+}
+
 /* SOCK_DONE: tcp_fin() saw the peer's FIN (tcp_disconnect clears it after CLOSE). */
 static __always_inline bool fin_received(const struct sock *sk)
 {

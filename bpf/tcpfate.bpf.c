@@ -207,23 +207,37 @@ static __always_inline void on_send_reset(const struct sock *sk, __u32 reason, b
 		stat_inc(TF_STAT_RST_NO_SOCKET);
 		return;
 	}
-	/* Timewait and request sockets answer stray segments: not a connection's fate. */
+	/*
+	 * Timewait and request sockets answer stray segments, and so does a
+	 * listener (an ACK or data for a connection it no longer has): not a
+	 * connection's fate, and a listener must never get an entry.
+	 */
 	tp = bpf_skc_to_tcp_sock((void *)sk);
-	if (!tp)
+	if (!tp || sk->__sk_common.skc_state == TF_TCP_LISTEN)
 		return;
 	flags = has_reason ? TF_F_RST_REASON : 0;
 	if (has_reason && bpf_core_enum_value_exists(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT) &&
 	    reason == bpf_core_enum_value(enum sk_rst_reason, SK_RST_REASON_TCP_KEEPALIVE_TIMEOUT))
 		flags |= TF_F_RST_KEEPALIVE;
 	if (sk->__sk_common.skc_state == TF_TCP_CLOSE) {
-		/* Abortive close: the RST follows the move to CLOSE. */
+		/*
+		 * The RST follows the move to CLOSE: an abortive close() or
+		 * disconnect, or the kernel answering data that arrived after the
+		 * application closed (it ends the socket through its received-RST
+		 * code first, and an orphan's entry is freed by then).
+		 */
 		c = conn_lookup(tp);
-		if (!c || !c->closed)
+		if (!c) {
+			emit_amend_of(cookie_of(tp), flags | TF_F_RST_TX_LATE, sk->sk_err, 0, NULL, 0,
+				      has_reason ? reason : TF_RST_REASON_NONE);
+			return;
+		}
+		if (!c->closed)
 			return;
 		c->rst_tx_state = c->old_state;
 		c->rst_tx_reason = has_reason ? reason : TF_RST_REASON_NONE;
-		/* Only close() and disconnect send an RST after CLOSE: process context, the owner. */
-		if (!c->pid)
+		/* close() and disconnect run in the owner; the answer to late data runs in softirq. */
+		if (!c->pid && !(c->flags & TF_F_RST_RX))
 			take_current_owner(c, TF_F_OWNER_CLOSE);
 		emit_amend(tp, c, flags | TF_F_RST_TX_LATE, sk->sk_err);
 		return;
@@ -260,8 +274,15 @@ int BPF_PROG(tf_error_report, const struct sock *sk)
 
 	if (!is_inet_tcp(sk))
 		return 0;
-	/* Error 0 comes from ICMP handling and tcp_disconnect: not an outcome. */
+	/*
+	 * Error 0 comes from tcp_disconnect, and from ICMP handling that queued
+	 * the error on the socket's error queue instead (an ICMP error that
+	 * answers a SYN while connect() holds the socket): the application then
+	 * reads it through SO_ERROR (from sk_err_soft, set just after this).
+	 */
 	err = sk->sk_err;
+	if (!err)
+		err = queued_icmp_errno(sk);
 	if (!err)
 		return 0;
 	tp = bpf_skc_to_tcp_sock((void *)sk);

@@ -119,6 +119,22 @@ static bool idle_reuse(const struct tf_record *r, int err)
 	return r->fin_unacked || (r->tx_after_fin && (err || (r->flags & TF_F_RST_RX)));
 }
 
+/*
+ * Data arrived after the application had closed (or shut down reading): the
+ * kernel ends the socket through its received-RST code, then answers the
+ * data with an RST of its own (reason TCP_ABORT_ON_DATA).  No RST came in:
+ * an RST is never answered with one.
+ */
+bool tf_answered_late_data(const struct tf_record *r)
+{
+	return (r->flags & TF_F_RST_RX) && (r->flags & TF_F_RST_TX_LATE);
+}
+
+const char *tf_inferred_rst_reason(const struct tf_record *r)
+{
+	return tf_answered_late_data(r) ? "TCP_ABORT_ON_DATA" : NULL;
+}
+
 /* Was a request outstanding when the connection was closed? */
 static bool request_outstanding(const struct tf_record *r)
 {
@@ -140,6 +156,8 @@ struct tf_verdict tf_classify(const struct tf_record *r)
 		return classify_handshake(r, err);
 	if (idle_reuse(r, err))
 		return verdict(TF_LABEL_HANG_UP, "idle-reuse", err);
+	if (tf_answered_late_data(r))
+		return verdict(TF_LABEL_RESET, "local", 0);
 	if (r->flags & TF_F_RST_RX)
 		return verdict(TF_LABEL_RESET, "peer", err ? err : ECONNRESET);
 	if (err == ETIMEDOUT)

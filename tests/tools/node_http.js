@@ -2,7 +2,7 @@
 // tests/scenarios/real_clients.sh.  Reports like tcpdrive, one line each:
 //   listening pid=P | connected pid=P lport=L | first-done | done result=CODE message=...
 //
-//   node node_http.js server HOST PORT silent|hold|keepalive|big
+//   node node_http.js server HOST PORT silent|hold|keepalive|short-keepalive|big
 //   node node_http.js client HOST PORT get|reuse|stall LOCALPORT
 'use strict';
 const http = require('http');
@@ -33,6 +33,8 @@ if (role === 'server') {
 		server.setTimeout(1000);
 	if (mode === 'keepalive')
 		server.keepAliveTimeout = 3000;
+	if (mode === 'short-keepalive')
+		server.keepAliveTimeout = 1000; /* idle keep-alive connections closed after 1 s */
 	server.listen(port, host, () => say(`listening pid=${process.pid}`));
 } else {
 	say(`started pid=${process.pid}`);

@@ -37,7 +37,7 @@ static const char RESPONSE[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
 static void usage(void)
 {
-	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|hold|sink|stream [--keepalive] [--delay MS]\n"
+	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|close|hold|sink|stream [--keepalive] [--delay MS]\n"
 	      "       tcpdrive client ADDR PORT request|send-close|connect|hold|fill [--keepalive] [--delay MS]\n",
 	      stderr);
 	exit(2);
@@ -205,6 +205,10 @@ static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *m
 		/* Closing with unread data makes the kernel send an RST. */
 		wait_readable(fd);
 		usleep(100 * 1000);
+		close(fd);
+		done(0);
+	} else if (!strcmp(mode, "close")) {
+		/* Close at once, as a server closes an idle keep-alive connection. */
 		close(fd);
 		done(0);
 	} else if (!strcmp(mode, "hold")) {

@@ -88,6 +88,21 @@ static void reset_rows(void)
 	r.flags |= TF_F_RST_TX_LATE;
 	r.sk_err = ECONNRESET;
 	expect("SO_LINGER 0", r, "reset", "local", 0);
+
+	/* Data after our close: tcp_reset() ends the socket (a received-RST fact), then our RST answers it. */
+	r = established(TF_DIR_IN);
+	r.flags |= TF_F_LOCAL_FIN | TF_F_RST_RX | TF_F_RST_TX_LATE;
+	r.rst_rx_state = TF_TCP_FIN_WAIT2;
+	r.old_state = TF_TCP_FIN_WAIT2;
+	r.sk_err = ECONNRESET;
+	expect("data after our close, answered with an RST", r, "reset", "local", 0);
+	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_ABORT_ON_DATA", "no RST reason from the kernel: inferred as abort on data");
+	r.flags &= ~TF_F_RST_TX_LATE;
+	expect("near miss: an RST that really came in after our close", r, "reset", "peer", ECONNRESET);
+	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "near miss: nothing inferred");
+	r = established(TF_DIR_IN);
+	r.flags |= TF_F_RST_TX_LATE;
+	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "an abortive close alone infers no reason");
 }
 
 static void timeout_rows(void)

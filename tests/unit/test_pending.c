@@ -129,8 +129,27 @@ static void capabilities(void)
 	CHECK(!tf_caps_allow_bpf(0), "caps: none");
 }
 
+/* A drain reads one CPU's ring after the other: what it releases together comes out in time order. */
+static void released_in_time_order(void)
+{
+	static struct seen s;
+	struct tf_pending p;
+	const uint64_t ends[] = { 10, 40, 20, 30 }; /* ring 0: 10, 40; ring 1: 20, 30 */
+
+	tf_pending_init(&p);
+	for (int i = 0; i < 4; i++)
+		tf_pending_add(&p, &(struct tf_record){ .cookie = 100 + ends[i], .end_ns = ends[i] });
+	tf_pending_rotate(&p, collect, &s);
+	tf_pending_rotate(&p, collect, &s);
+	CHECK_INT(s.n, 4, "all four released");
+	CHECK(s.cookies[0] == 110 && s.cookies[1] == 120 && s.cookies[2] == 130 && s.cookies[3] == 140,
+	      "released oldest end first, not ring by ring");
+	tf_pending_free(&p);
+}
+
 int main(void)
 {
+	released_in_time_order();
 	capabilities();
 	hold_back_one_cycle();
 	amend_before_its_close();

@@ -69,6 +69,24 @@ static void under_threshold(void)
 	tf_warnings_free(&w);
 }
 
+/* A listener has no receive window: the shape of a stalled reader, never one. */
+static void listener_never_warns(void)
+{
+	struct tf_open_sample s = { .cookie = 11, .state = TF_TCP_LISTEN, .rcv_wnd = 0 };
+	struct heard h = { 0 };
+	struct tf_warnings w;
+
+	tf_warnings_init(&w, after);
+	for (uint64_t t = 1; t <= 20; t++)
+		tf_warnings_scan(&w, &s, 1, t * SEC, hear, &h);
+	CHECK_INT(h.starts[TF_WARN_STALLED], 0, "a listener (window 0) is never stalled");
+	s.state = TF_TCP_ESTABLISHED;
+	for (uint64_t t = 21; t <= 40; t++)
+		tf_warnings_scan(&w, &s, 1, t * SEC, hear, &h);
+	CHECK_INT(h.starts[TF_WARN_STALLED], 1, "the same numbers on a connection do warn");
+	tf_warnings_free(&w);
+}
+
 static void close_wait_then_close(void)
 {
 	struct tf_open_sample s = { .cookie = 9, .state = TF_TCP_CLOSE_WAIT, .peer_fin_ns = 1 * SEC,
@@ -139,6 +157,7 @@ static void ownerless_waits_a_scan(void)
 
 int main(void)
 {
+	listener_never_warns();
 	stalled_reader();
 	under_threshold();
 	close_wait_then_close();

@@ -43,6 +43,7 @@
 #define TF_KEY_RETRANS_BYTES "retrans_bytes"
 #define TF_KEY_SRTT_US "srtt_us"
 #define TF_KEY_RST_REASON "rst_reason"
+#define TF_KEY_RST_REASON_INFERRED "rst_reason_inferred"
 #define TF_KEY_LAST_STATE "last_state"
 #define TF_KEY_COOKIE "cookie"
 #define TF_KEY_CLOSE_SEEN "close_seen"

@@ -50,7 +50,8 @@ void tf_record_apply_amend(struct tf_record *rec, const struct tf_record *amend)
 {
 	rec->flags |= amend->flags;
 	if (amend->flags & TF_F_RST_TX_LATE) {
-		rec->rst_tx_state = amend->rst_tx_state;
+		/* An amend made after the entry was freed knows no state: the one before CLOSE, then. */
+		rec->rst_tx_state = amend->rst_tx_state ? amend->rst_tx_state : rec->old_state;
 		rec->rst_tx_reason = amend->rst_tx_reason;
 	}
 	if (amend->sk_err && !rec->sk_err)
@@ -100,8 +101,23 @@ static void settle_early(struct tf_pending *p)
 	p->n_early = 0;
 }
 
+/*
+ * Oldest end first.  Each CPU's ring is in time order, but a drain reads the
+ * rings one after the other, so a batch is several sorted runs (glibc's
+ * qsort merges them).  The cookie breaks ties, for a stable order.
+ */
+static int by_end(const void *a, const void *b)
+{
+	const struct tf_record *x = a, *y = b;
+
+	if (x->end_ns != y->end_ns)
+		return x->end_ns < y->end_ns ? -1 : 1;
+	return (x->cookie > y->cookie) - (x->cookie < y->cookie);
+}
+
 static void batch_release(struct tf_batch *b, tf_record_fn fn, void *ctx)
 {
+	qsort(b->recs, b->n, sizeof(*b->recs), by_end);
 	for (size_t i = 0; i < b->n; i++)
 		fn(&b->recs[i], ctx);
 	b->n = 0;

@@ -45,7 +45,10 @@ int tf_pending_add(struct tf_pending *p, const struct tf_record *rec);
  * False if it could not be kept (out of memory): then it is counted lost.
  */
 bool tf_pending_amend(struct tf_pending *p, const struct tf_record *amend);
-/* At the end of a drain: merges the early amends, then releases the records that waited a full cycle, oldest first. */
+/*
+ * At the end of a drain: merges the early amends, then releases the records
+ * that waited a full cycle, in the order they ended.
+ */
 void tf_pending_rotate(struct tf_pending *p, tf_record_fn fn, void *ctx);
 /* Releases everything (at exit). */
 void tf_pending_drain(struct tf_pending *p, tf_record_fn fn, void *ctx);

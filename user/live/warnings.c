@@ -58,6 +58,10 @@ static void conditions(const struct tf_open_sample *s, const struct tf_warnings_
 	bool peer_stopped = !s->snd_wnd && (s->unsent || s->probes);
 
 	memset(since, 0, sizeof(uint64_t) * TF_WARN_COUNT);
+	/* Only a connection can be stalled: a listener's window is 0, a closed socket has none. */
+	if (s->state == TF_TCP_LISTEN || s->state == TF_TCP_CLOSE || s->state == TF_TCP_SYN_SENT ||
+	    s->state == TF_TCP_SYN_RECV)
+		return;
 	if (waiting)
 		since[TF_WARN_STALLED] = prev && prev->since[TF_WARN_STALLED] &&
 						 prev->last.copied_seq == s->copied_seq

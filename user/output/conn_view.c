@@ -53,6 +53,8 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	v->errno_name = tf_errno_name(v->verdict.err);
 	if (r->flags & (TF_F_RST_TX | TF_F_RST_TX_LATE) && (r->flags & TF_F_RST_REASON))
 		v->rst_reason = tf_rst_reason_name(r->rst_tx_reason);
+	if (!v->rst_reason && (v->rst_reason = tf_inferred_rst_reason(r)))
+		v->rst_reason_inferred = true;
 	v->end_wall_ns = (int64_t)r->end_ns + mono_to_wall_ns;
 
 	v->duration_ms = (r->flags & TF_F_START_UNKNOWN) ? NAN : span_ms(r->start_ns, r->end_ns);

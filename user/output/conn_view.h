@@ -20,6 +20,7 @@ struct tf_conn_view {
 	const char *direction; /* "out", "in", or NULL when unknown */
 	const char *errno_name;
 	const char *rst_reason; /* name of the reason for the RST we sent, if any */
+	bool rst_reason_inferred; /* from what the record shows; the kernel gave none (before 6.10) */
 	int64_t end_wall_ns;   /* wall-clock time of the end */
 	/* Milliseconds; NAN when unknown or not applicable. */
 	double duration_ms;

@@ -75,6 +75,8 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	uint_if_set(&w, TF_KEY_RETRANS_BYTES, r->retrans_bytes);
 	if (v->rst_reason)
 		jw_plain(&w, TF_KEY_RST_REASON, v->rst_reason);
+	if (v->rst_reason_inferred)
+		jw_bool(&w, TF_KEY_RST_REASON_INFERRED, true);
 	if (r->flags & TF_F_RECOVERED)
 		jw_bool(&w, TF_KEY_CLOSE_SEEN, false);
 	jw_object_end(&w);

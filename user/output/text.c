@@ -87,6 +87,8 @@ static void details(struct strbuf *sb, const struct tf_conn_view *v)
 	if (v->rst_reason) {
 		sb_str(sb, " rst=");
 		sb_str(sb, v->rst_reason);
+		if (v->rst_reason_inferred)
+			sb_str(sb, "(inferred)");
 	}
 	detail_u64(sb, "rx", r->rx_bytes, "");
 	detail_u64(sb, "tx", r->tx_bytes, "");
