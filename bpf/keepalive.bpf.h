@@ -50,7 +50,7 @@ static __always_inline void on_keepalive_timer(struct timer_list *timer)
 
 	if ((__u64)timer->function != keepalive_timer_fn)
 		return;
-	sk = (void *)timer - bpf_core_field_offset(struct sock, sk_timer);
+	sk = sock_of_keepalive_timer(timer);
 	state = BPF_CORE_READ(sk, __sk_common.skc_state);
 	if (state == TF_TCP_LISTEN || state == TF_TCP_CLOSE || state == TF_TCP_SYN_SENT)
 		return;

@@ -2,7 +2,7 @@
 /*
  * Reading a socket: its family and namespace, its flags, and the kernel's
  * clocks (jiffies, the TCP clock) turned into bpf_ktime_get_ns() time, the
- * one clock every record uses.
+ * one clock every record uses.  Uses `ns_per_jiffy` from the including file.
  */
 #ifndef TF_SOCK_READ_BPF_H
 #define TF_SOCK_READ_BPF_H
@@ -13,7 +13,6 @@
 #define NSEC_PER_SEC 1000000000ULL
 #define NSEC_PER_MSEC 1000000ULL
 
-extern unsigned int CONFIG_HZ __kconfig;
 
 /*
  * A namespace's inode number shares a cache line with its reference count,
@@ -42,7 +41,6 @@ struct {
 static __always_inline __u64 jiffies_to_ns(__u32 stamp, __u64 now_ns, __u64 now_jiffies)
 {
 	__s32 ago = (__s32)((__u32)now_jiffies - stamp);
-	__u64 ns_per_jiffy = NSEC_PER_SEC / CONFIG_HZ;
 
 	if (ago < 0)
 		ago = 0;
@@ -58,7 +56,7 @@ static __always_inline __u64 jiffies64_to_ns(__u64 stamp)
 	__u64 now = bpf_ktime_get_ns(), now_j = bpf_jiffies64();
 	__u64 ago = now_j > stamp ? now_j - stamp : 0;
 
-	return now - ago * (NSEC_PER_SEC / CONFIG_HZ);
+	return now - ago * ns_per_jiffy;
 }
 
 static __always_inline bool is_inet_tcp(const struct sock *sk)

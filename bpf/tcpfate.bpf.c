@@ -30,9 +30,18 @@ const volatile __u32 wakeup_bytes = 1 << 20;  /* wake the reader when this much 
  */
 volatile __u32 frozen = 0;
 
+/*
+ * Nanoseconds per jiffy (the kernel's HZ), set by userspace after loading and
+ * before attaching: from the kernel's config where it can be read, measured
+ * with tf_clock_probe where it cannot (libbpf's CONFIG_HZ would make loading
+ * fail on a host without /boot or /proc/config.gz).
+ */
+__u64 ns_per_jiffy = 0;
+
 /* The connection table's fixed part is indexed by cookie & slot_mask (set by userspace). */
 const volatile __u64 slot_mask = 0;
 
+#include "core_fixes.bpf.h"
 #include "sock_read.bpf.h"
 #include "ring.bpf.h"
 #include "conn_table.bpf.h"
@@ -389,5 +398,21 @@ SEC("syscall")
 int tf_scan_run(struct tf_scan_run *run)
 {
 	scan_run(run);
+	return 0;
+}
+
+/*
+ * Both clocks at once, for userspace to tell the kernel's HZ when it cannot
+ * read it from the kernel's config: run twice, some time apart, through
+ * BPF_PROG_RUN; never attached.
+ */
+__u64 clock_probe_jiffies = 0;
+__u64 clock_probe_ns = 0;
+
+SEC("raw_tp")
+int tf_clock_probe(void *ctx)
+{
+	clock_probe_jiffies = bpf_jiffies64();
+	clock_probe_ns = bpf_ktime_get_ns();
 	return 0;
 }

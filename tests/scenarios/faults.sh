@@ -280,3 +280,37 @@ elif command -v valgrind >/dev/null; then
 else
 	not_ok "valgrind is installed (make test-deps)"
 fi
+
+# --- a host whose kernel config cannot be read (a container without /boot, no /proc/config.gz) ---
+# The BPF side needs the kernel's HZ for its jiffies: measured then.  An idle time the test makes
+# (1 s between the client's data and its close) must come out right.
+hide=()
+for f in /proc/config.gz "/boot/config-$(uname -r)"; do [ -e "$f" ] && hide+=("$f"); done
+unshare -m sh -c 'for f in "$@"; do mount --bind /dev/null "$f" || exit 1; done; exec "$0" --json --port 28090' \
+	"$TCPFATE" "${hide[@]}" >"$WORK/nohz.json" 2>"$WORK/nohz.json.err" &
+TCPFATE_PID=$!
+BG_PIDS+=("$TCPFATE_PID")
+deadline=$((SECONDS + 20))
+until grep -q '^tcpfate: ready' "$WORK/nohz.json.err" 2>/dev/null || [ $SECONDS -ge $deadline ] ||
+	! kill -0 "$TCPFATE_PID" 2>/dev/null; do sleep 0.05; done
+if grep -q '^tcpfate: ready' "$WORK/nohz.json.err"; then
+	ok "no kernel config: tcpfate starts"
+	config_hz=$({ zcat /proc/config.gz 2>/dev/null; cat "/boot/config-$(uname -r)" 2>/dev/null; } |
+		sed -n 's/^CONFIG_HZ=//p' | head -1)
+	grep -qE "HZ ${config_hz:-[0-9]+}, measured" "$WORK/nohz.json.err" &&
+		ok "no kernel config: HZ measured (the config, read here by the test, says ${config_hz:-nothing})" ||
+		not_ok "no kernel config: HZ measured: $(grep -i hz "$WORK/nohz.json.err")"
+	ip netns exec "$NS_A" python3 -c "
+import socket, time
+l = socket.socket(); l.bind(('127.0.0.1', 28090)); l.listen(1)
+c = socket.create_connection(('127.0.0.1', 28090)); s, _ = l.accept()
+c.send(b'x'); s.recv(1); time.sleep(1.0); c.close(); s.recv(1); s.close()"
+	sleep 0.3
+	stop_tcpfate
+	expect_record "no kernel config: idle time from jiffies, converted with the measured HZ" "$WORK/nohz.json" \
+		'.direction == "in" and .sport == 28090' rx_idle_ms='>=950'
+	check_cmp "no kernel config: idle time not overstated" \
+		"$(record "$WORK/nohz.json" '.direction == "in" and .sport == 28090' | jq -r .rx_idle_ms)" -le 1100
+else
+	not_ok "no kernel config: tcpfate starts: $(head -c 300 "$WORK/nohz.json.err")"
+fi

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/utsname.h>
+#include <zlib.h>
 #include <bpf/bpf.h>
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
@@ -67,6 +69,53 @@ static bool have_privileges(void)
 		}
 	fclose(f);
 	return !found || tf_caps_allow_bpf(caps);
+}
+
+unsigned int tf_kernel_config_hz(const char *path)
+{
+	gzFile f = gzopen(path, "r"); /* reads plain files too */
+	char line[256];
+	unsigned int hz = 0;
+
+	if (!f)
+		return 0;
+	while (gzgets(f, line, sizeof(line)))
+		if (sscanf(line, "CONFIG_HZ=%u", &hz) == 1)
+			break;
+	gzclose(f);
+	return hz;
+}
+
+unsigned int tf_round_hz(double measured)
+{
+	/* The values Linux offers (x86: 100, 250, 300, 1000; others add a few). */
+	static const unsigned int known[] = { 24, 32, 48, 64, 100, 128, 200, 250, 256, 300, 500, 512, 1000, 1024, 1200 };
+	unsigned int best = 0;
+	double best_off = 0.1; /* within 10 % of a known value, or not trusted */
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++) {
+		double off = measured > known[i] ? measured / known[i] - 1 : known[i] / measured - 1;
+
+		if (off < best_off) {
+			best_off = off;
+			best = known[i];
+		}
+	}
+	return best;
+}
+
+/* CONFIG_HZ from where libbpf would look for it: /boot/config-RELEASE, then /proc/config.gz. */
+static unsigned int config_hz(void)
+{
+	struct utsname u;
+	char path[256];
+	unsigned int hz = 0;
+
+	if (!uname(&u)) {
+		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+		hz = tf_kernel_config_hz(path);
+	}
+	return hz ? hz : tf_kernel_config_hz("/proc/config.gz");
 }
 
 /* Does the kernel load an iterator over map elements?  Some sandboxes refuse them (EPERM). */
@@ -172,4 +221,5 @@ void tf_features_probe(struct tf_features *k)
 		k->has_btf = false;
 	}
 	k->keepalive_timer_fn = kallsyms_lookup("tcp_keepalive_timer");
+	k->config_hz = config_hz();
 }

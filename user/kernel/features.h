@@ -34,10 +34,15 @@ struct tf_features {
 	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
 	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
 	enum tf_scan_kind scan;      /* how open connections are scanned */
+	unsigned int config_hz;      /* CONFIG_HZ from the kernel's config; 0: not readable (measured after load) */
 };
 
 /* "by iterator, direct reads", "by iterator, probe reads", "by a program tcpfate runs", "never". */
 const char *tf_scan_kind_name(enum tf_scan_kind kind);
+/* CONFIG_HZ=N from a kernel config file, plain or gzip (/boot/config-*, /proc/config.gz); 0 if none. */
+unsigned int tf_kernel_config_hz(const char *path);
+/* A measured HZ (jiffies per second) rounded to the value the kernel was configured with. */
+unsigned int tf_round_hz(double measured);
 /* Fills k; never fails (missing things are recorded as missing). */
 void tf_features_probe(struct tf_features *k);
 /* Exposed for tests: is the CapEff mask enough to load and attach tracing programs? */

@@ -183,6 +183,52 @@ static int attach_scan(struct tf_bpf *b)
 	return 0;
 }
 
+/* Both clocks, read by the kernel in one program run. */
+static int clock_probe(struct tf_bpf *b, uint64_t *jiffies, uint64_t *ns)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(b->skel->progs.tf_clock_probe), &opts))
+		return -errno;
+	*jiffies = b->skel->bss->clock_probe_jiffies;
+	*ns = b->skel->bss->clock_probe_ns;
+	return 0;
+}
+
+/*
+ * The kernel's HZ, for the BPF side's jiffies: from its config where that is
+ * readable, else measured (jiffies counted over 200 ms of the kernel's own
+ * monotonic clock, rounded to a value Linux can be configured with).
+ */
+static int set_clock(struct tf_bpf *b, const struct tf_features *k)
+{
+	uint64_t j0, t0, j1, t1;
+	unsigned int hz = k->config_hz;
+	int err;
+
+	if (!hz) {
+		err = clock_probe(b, &j0, &t0);
+		usleep(200 * 1000);
+		if (!err)
+			err = clock_probe(b, &j1, &t1);
+		if (err) {
+			tf_error("cannot tell the kernel's HZ: no kernel config to read, and measuring it failed: %s",
+				 strerror(-err));
+			return -1;
+		}
+		hz = tf_round_hz((double)(j1 - j0) * 1e9 / (double)(t1 - t0));
+		if (!hz) {
+			tf_error("cannot tell the kernel's HZ: no kernel config to read, and %.1f jiffies a second is "
+				 "no value Linux is configured with", (double)(j1 - j0) * 1e9 / (double)(t1 - t0));
+			return -1;
+		}
+	}
+	b->hz = hz;
+	b->hz_measured = !k->config_hz;
+	b->skel->bss->ns_per_jiffy = 1000000000ULL / hz;
+	return 0;
+}
+
 double tf_bpf_ring_fill(struct tf_bpf *b)
 {
 	return tf_rings_fill(&b->rings);
@@ -228,6 +274,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 		goto fail;
 	}
 
+	if (set_clock(b, k))
+		goto fail;
 	/* Rings first: a hook that runs before its ring exists could only count its record as lost. */
 	if (tf_rings_create(&b->rings, n_rings, ring_bytes, skel->maps.events, on_record, ctx))
 		goto fail;

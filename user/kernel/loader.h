@@ -27,6 +27,8 @@ struct tf_bpf {
 	struct ring_buffer *scan_rb;    /* TF_SCAN_RUN: its samples, into scan_sink */
 	struct tf_sample_sink scan_sink;
 	uint32_t n_slots;               /* the fixed table's size */
+	unsigned int hz;                /* the kernel's HZ, for its jiffies */
+	bool hz_measured;               /* not from its config: measured at start-up */
 	struct bpf_link *owners_link; /* iterator over every process's open files */
 	struct bpf_link *links[TF_MAX_LINKS];
 	int n_links;

@@ -341,6 +341,8 @@ int tf_monitor_run(const struct tf_options *o)
 	if (!o->json && !o->quiet)
 		tf_text_header(m.out.f);
 	flush_output(&m);
+	if (bpf.hz_measured)
+		tf_info("the kernel's config is not readable: HZ %u, measured", bpf.hz);
 	fprintf(stderr, "tcpfate: ready (%d hooks attached, open connections scanned %s)\n", bpf.n_links,
 		tf_scan_kind_name(bpf.scan));
 
