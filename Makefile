@@ -56,7 +56,8 @@ BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-c
 TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium valgrind \
 	nginx
 
-.PHONY: all help deps test-deps bench-deps run test unit bench fuzz soak clean vmlinux install uninstall FORCE
+.PHONY: all help deps test-deps kernel-deps bench-deps run test test-kernels unit bench fuzz soak clean vmlinux \
+	install uninstall FORCE
 
 PREFIX ?= /usr/local
 DESTDIR ?=
@@ -72,6 +73,7 @@ help:
 	@echo "make run        install build dependencies if missing, build, run the live monitor (root)"
 	@echo "make test       install test dependencies if missing, run unit and scenario tests (root)"
 	@echo "make unit       unit tests only (no root)"
+	@echo "make test-kernels  every suite inside Debian's 6.1 and 6.12 kernels under qemu (root, KERNELS=...)"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~7.5 min)"
 	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
 	@echo "make soak       minutes of churn with 100k open connections (SOAK_SECONDS, SOAK_OPEN)"
@@ -86,6 +88,11 @@ deps:
 
 test-deps: deps
 	$(Q)./tests/install-deps.sh $(TEST_PKGS)
+
+# qemu and what builds a guest's initramfs (tests/kernels/guest.sh).
+KERNEL_PKGS := qemu-system-x86 busybox-static cpio kmod
+kernel-deps:
+	$(Q)./tests/install-deps.sh $(KERNEL_PKGS)
 
 $(OUTPUT) $(OUTPUT)/tests:
 	$(Q)mkdir -p $@
@@ -154,6 +161,11 @@ unit: $(UNIT_BINS)
 # With SANITIZE=1 every sanitizer report (tcpfate, unit tests) counts as a failed test.
 test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
 	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests SANITIZE=$(SANITIZE) ./tests/run.sh
+
+# The suites again inside other kernels (tests/kernels/): KERNELS="6.1 6.12" by default.
+KERNELS ?= 6.1 6.12
+test-kernels: test-deps kernel-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
+	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests ./tests/kernels/matrix.sh $(KERNELS)
 
 # Minutes of churn with many open connections: exact counts, no loss, flat memory.
 soak: test-deps all $(TOOL_BINS) $(TOOLS)/bench/churn

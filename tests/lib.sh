@@ -16,6 +16,9 @@ B4=10.231.0.2
 A6=fd00:231::1
 B6=fd00:231::2
 BG_PIDS=()
+# Waits stretch by this factor where everything runs slower (a guest under qemu's TCG sets 8):
+# a wait ends as soon as what it waits for is there, so only a failure takes longer.
+SCALE=${TEST_TIME_SCALE:-1}
 
 # shellcheck source=tests/tap.sh
 . "$ROOT/tests/tap.sh"
@@ -78,9 +81,9 @@ drive() {
 	BG_PIDS+=($!)
 }
 
-# wait_line NAME REGEX [SECONDS]
+# wait_line NAME REGEX [SECONDS]   (stretched by TEST_TIME_SCALE)
 wait_line() {
-	local deadline=$((SECONDS + ${3:-10}))
+	local deadline=$((SECONDS + ${3:-10} * SCALE))
 	until grep -qE "$2" "$WORK/$1.out" 2>/dev/null; do
 		[ $SECONDS -ge $deadline ] && return 1
 		sleep 0.05
@@ -123,7 +126,7 @@ start_tcpfate() {
 	"$TCPFATE" --json "$@" >"$out" 2>"$out.err" &
 	TCPFATE_PID=$!
 	BG_PIDS+=("$TCPFATE_PID")
-	local deadline=$((SECONDS + 20))
+	local deadline=$((SECONDS + 20 * SCALE))
 	until grep -q '^tcpfate: ready' "$out.err" 2>/dev/null; do
 		if ! kill -0 "$TCPFATE_PID" 2>/dev/null || [ $SECONDS -ge $deadline ]; then
 			not_ok "tcpfate started: $(head -c 300 "$out.err")"

@@ -1,0 +1,122 @@
+#!/usr/bin/env bash
+# Runs one command as root inside a Debian kernel booted under qemu, with this host's root
+# filesystem shared read-only (virtiofs) under a writable tmpfs overlay, and returns the
+# command's output and exit status.  The kernel package is fetched with apt-get download and
+# unpacked (never installed); packages and the initramfs are cached between runs.
+#
+#   tests/kernels/guest.sh SERIES COMMAND...     SERIES: 6.1 or 6.12 (Debian's cloud kernels)
+#
+# Environment: TCPFATE_KERNEL_CACHE (default /var/cache/tcpfate-kernels), GUEST_MEM (MiB,
+# default 3072), GUEST_CPUS (default 2), GUEST_TIMEOUT (seconds, default 1800), GUEST_KVM=1.
+set -u
+SERIES=${1:?usage: guest.sh SERIES COMMAND...}
+shift
+[ $# -gt 0 ] || { echo "guest.sh: no command" >&2; exit 2; }
+CACHE=${TCPFATE_KERNEL_CACHE:-/var/cache/tcpfate-kernels}
+MEM=${GUEST_MEM:-3072}
+CPUS=${GUEST_CPUS:-2}
+TIMEOUT=${GUEST_TIMEOUT:-1800}
+VIRTIOFSD=/usr/lib/qemu/virtiofsd
+die() { echo "guest.sh: $*" >&2; exit 2; }
+
+case $SERIES in
+6.1) pattern='^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
+6.12) pattern='^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$' ;;
+*) die "unknown kernel series '$SERIES' (6.1 or 6.12)" ;;
+esac
+for tool in qemu-system-x86_64 busybox cpio depmod modprobe apt-get dpkg-deb; do
+	command -v "$tool" >/dev/null || die "$tool is missing (make kernel-deps)"
+done
+[ -x "$VIRTIOFSD" ] || die "$VIRTIOFSD is missing (Debian package qemu-system-x86)"
+
+# --- the kernel: the newest package of the series, unpacked once ---------------------------
+mkdir -p "$CACHE" || die "cannot create $CACHE"
+pkg=$(apt-cache search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -1)
+[ -n "$pkg" ] || die "no package matches $pattern (apt-get update?)"
+tree=$CACHE/$pkg
+if [ ! -d "$tree/boot" ]; then
+	(cd "$CACHE" && apt-get download -q "$pkg" >/dev/null 2>&1) || die "cannot download $pkg"
+	rm -rf "$tree.tmp" && dpkg-deb -x "$CACHE/${pkg}"_*.deb "$tree.tmp" && mv "$tree.tmp" "$tree" ||
+		die "cannot unpack $pkg"
+fi
+kver=$(ls "$tree/lib/modules")
+vmlinuz=$tree/boot/vmlinuz-$kver
+
+# --- the initramfs: busybox, the modules to reach the shared root, and all the kernel's modules
+initrd=$CACHE/$pkg.initrd
+if [ ! -s "$initrd" ]; then
+	work=$(mktemp -d /tmp/tcpfate-initrd.XXXXXX)
+	mkdir -p "$work"/{bin,proc,sys,dev,root,new,upper,lib/modules}
+	cp "$(command -v busybox)" "$work/bin/busybox"
+	depmod -b "$tree" "$kver"
+	cp -a "$tree/lib/modules/$kver" "$work/lib/modules/"
+	# What mounting the shared root needs, in load order.
+	modprobe -d "$tree" -S "$kver" --show-depends -a virtio_pci virtiofs overlay 2>/dev/null |
+		awk '$1 == "insmod" && !seen[$2]++ { print $2 }' | sed "s|^$tree||" >"$work/early-modules"
+	cat >"$work/init" <<'INIT'
+#!/bin/busybox sh
+/bin/busybox --install -s /bin
+mount -t proc proc /proc; mount -t sysfs sys /sys; mount -t devtmpfs dev /dev
+for m in $(cat /early-modules); do insmod "$m" 2>/dev/null; done
+mount -t virtiofs hostroot /root -o ro || { echo "GUEST: cannot mount the host's root"; poweroff -f; }
+mount -t tmpfs -o size=2g tmpfs /upper; mkdir -p /upper/u /upper/w
+mount -t overlay overlay -o lowerdir=/root,upperdir=/upper/u,workdir=/upper/w /new
+for d in proc sys dev; do mount --move /$d /new/$d; done
+mkdir -p /new/lib/modules && mount -t tmpfs tmpfs /new/lib/modules && cp -a /lib/modules/* /new/lib/modules/
+mount -t tmpfs tmpfs /new/run; mkdir -p /new/run/netns
+mount -t cgroup2 none /new/sys/fs/cgroup 2>/dev/null
+mount -t bpf bpf /new/sys/fs/bpf 2>/dev/null
+mount -t tracefs tracefs /new/sys/kernel/tracing 2>/dev/null
+mount -t debugfs debugfs /new/sys/kernel/debug 2>/dev/null
+exec switch_root /new /bin/sh -c '
+	arg() { tr " " "\n" </proc/cmdline | sed -n "s/^guest.$1=//p"; }
+	export TEST_TIME_SCALE=8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	cd "$(arg cwd)" && echo GUEST-BEGIN && eval "$(cat "$(arg cmd)")"; echo "GUEST-EXIT: $?"
+	echo o >/proc/sysrq-trigger; sleep 10'
+INIT
+	chmod +x "$work/init"
+	(cd "$work" && find . | cpio -o -H newc --quiet >"$initrd.tmp") && mv "$initrd.tmp" "$initrd" ||
+		die "cannot build the initramfs"
+	rm -rf "$work"
+fi
+
+# --- the run ------------------------------------------------------------------------------------
+run=$(mktemp -d /tmp/tcpfate-guest.XXXXXX)
+cleanup() {
+	[ -n "${qpid:-}" ] && kill "$qpid" 2>/dev/null
+	[ -n "${vpid:-}" ] && kill "$vpid" 2>/dev/null
+	umount "$run/share" 2>/dev/null
+	[ -n "${GUEST_KEEP:-}" ] && echo "guest.sh: kept $run" >&2 || rm -rf "$run"
+}
+trap cleanup EXIT
+# The command goes in a file the guest reads through the shared root (its path on the kernel
+# command line); the share is a read-only bind of / (its own file system only, no submounts).
+mkdir -p "$run/share"
+mount --bind -o ro / "$run/share" 2>/dev/null || mount --bind / "$run/share" || die "cannot bind /"
+mount -o remount,bind,ro "$run/share" 2>/dev/null
+printf '%q ' "$@" >"$run/cmd"
+cmdfile=$run/cmd
+"$VIRTIOFSD" --socket-path="$run/vfs.sock" -o source="$run/share" -o cache=none --thread-pool-size=0 \
+	>"$run/virtiofsd.log" 2>&1 &
+vpid=$!
+for _ in $(seq 50); do [ -S "$run/vfs.sock" ] && break; sleep 0.1; done
+[ -S "$run/vfs.sock" ] || die "virtiofsd did not start: $(cat "$run/virtiofsd.log")"
+# TCG unless asked: on some hosts KVM opens but cannot run a stock kernel (GUEST_KVM=1 tries it).
+accel=tcg
+[ -n "${GUEST_KVM:-}" ] && accel=kvm:tcg
+timeout "$TIMEOUT" qemu-system-x86_64 -machine q35,accel="$accel" -cpu max -m "$MEM" -smp "$CPUS" -nographic -no-reboot \
+	-object memory-backend-memfd,id=mem,size="${MEM}M",share=on -numa node,memdev=mem \
+	-chardev socket,id=vfs,path="$run/vfs.sock" -device vhost-user-fs-pci,chardev=vfs,tag=hostroot \
+	-kernel "$vmlinuz" -initrd "$initrd" \
+	-append "console=ttyS0 quiet panic=-1 guest.cwd=$PWD guest.cmd=$cmdfile" >"$run/console" 2>&1 &
+qpid=$!
+wait "$qpid"
+qpid=
+tr -d '\r' <"$run/console" | sed -n '/GUEST-BEGIN$/,/^GUEST-EXIT: /p' | sed '1d;$d'
+status=$(tr -d '\r' <"$run/console" | sed -n 's/^GUEST-EXIT: \([0-9]*\)$/\1/p' | tail -1)
+if [ -z "$status" ]; then
+	echo "guest.sh: the guest did not finish the command (last console lines below)" >&2
+	tr -d '\r' <"$run/console" | tail -20 >&2
+	exit 2
+fi
+exit "$status"
