@@ -70,7 +70,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	/* Kept with the tuple; a connect that failed before its tuple was complete reads it here. */
 	if (!r->netns)
 		r->netns = netns_inum(&sk->__sk_common);
-	r->reserved = 0;
+	/* Before 6.10 the RST of a close tells no reason: unread data is what makes it ABORT_ON_CLOSE. */
+	r->unread_at_close = tp->rcv_nxt - tp->copied_seq - (fin_received(sk) ? 1 : 0);
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
 	r->rto_retrans = icsk->icsk_retransmits;

@@ -89,7 +89,7 @@ struct tf_record {
 	__u32 snd_wnd;
 	__u32 fin_unacked;     /* our bytes the peer had not acknowledged when its FIN came */
 	__u32 tx_after_fin;    /* bytes we wrote after the peer's FIN */
-	__u32 reserved;
+	__u32 unread_at_close; /* bytes the application had not read when the socket moved to CLOSE */
 	__s32 sk_err;          /* errno recorded on the socket at the end */
 	__s32 sk_err_soft;
 	__u16 sport;           /* host byte order */

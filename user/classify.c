@@ -130,9 +130,22 @@ bool tf_answered_late_data(const struct tf_record *r)
 	return (r->flags & TF_F_RST_RX) && (r->flags & TF_F_RST_TX_LATE);
 }
 
+/*
+ * Kernels before 6.10 give no reason for an RST: the record's facts decide
+ * the ones that only one path sends.  After CLOSE, close() sends it when
+ * data was left unread (ABORT_ON_CLOSE), and tcp_disconnect() otherwise
+ * (SO_LINGER 0, or connect(AF_UNSPEC): TCP_STATE); the keepalive timer is
+ * the one timer that sends an RST before giving up.
+ */
 const char *tf_inferred_rst_reason(const struct tf_record *r)
 {
-	return tf_answered_late_data(r) ? "TCP_ABORT_ON_DATA" : NULL;
+	if (tf_answered_late_data(r))
+		return "TCP_ABORT_ON_DATA";
+	if (r->flags & TF_F_RST_TX_LATE)
+		return r->unread_at_close ? "TCP_ABORT_ON_CLOSE" : "TCP_STATE";
+	if ((r->flags & TF_F_RST_TX) && r->sk_err == ETIMEDOUT && !r->rto_retrans)
+		return "TCP_KEEPALIVE_TIMEOUT";
+	return NULL;
 }
 
 /* Was a request outstanding when the connection was closed? */

@@ -30,7 +30,10 @@ int tf_label_parse(const char *name);
 bool tf_errno_is_unreachable(int err);
 /* The kernel answered data that came after the application closed: an RST it sent, none received. */
 bool tf_answered_late_data(const struct tf_record *r);
-/* What a record shows of the reason for an RST we sent where the kernel gives none (before 6.10); NULL: unknown. */
+/*
+ * The reason for an RST we sent, where the kernel gives none (before 6.10),
+ * from the facts that only one kernel path leaves; NULL: unknown.
+ */
 const char *tf_inferred_rst_reason(const struct tf_record *r);
 
 #endif

@@ -100,9 +100,21 @@ static void reset_rows(void)
 	r.flags &= ~TF_F_RST_TX_LATE;
 	expect("near miss: an RST that really came in after our close", r, "reset", "peer", ECONNRESET);
 	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "near miss: nothing inferred");
+	/* Before 6.10: what only one path leaves decides the reason of an RST we sent. */
 	r = established(TF_DIR_IN);
 	r.flags |= TF_F_RST_TX_LATE;
-	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "an abortive close alone infers no reason");
+	r.unread_at_close = 33;
+	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_ABORT_ON_CLOSE", "RST after CLOSE with unread data: close() aborting");
+	r.unread_at_close = 0;
+	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_STATE", "RST after CLOSE, nothing unread: SO_LINGER 0 (tcp_disconnect)");
+	r = established(TF_DIR_OUT);
+	r.flags |= TF_F_RST_TX;
+	r.sk_err = ETIMEDOUT;
+	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_KEEPALIVE_TIMEOUT", "RST before CLOSE at a timeout, no RTO: keepalive");
+	r.rto_retrans = 3;
+	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "near miss: a data timeout sends no RST reason to infer");
+	r = established(TF_DIR_OUT);
+	CHECK_STR(tf_inferred_rst_reason(&r), NULL, "no RST sent: nothing inferred");
 }
 
 static void timeout_rows(void)
