@@ -155,8 +155,9 @@ assert_all() { # F BASE_PORT
 drive pre4-srv "$NS_B" server $B4 20999 reply
 drive pre6-srv "$NS_B" server $B6 21999 reply
 wait_line pre4-srv listening && wait_line pre6-srv listening
-drive pre4-cli "$NS_A" client $B4 20999 request --delay 3000
-drive pre6-cli "$NS_A" client $B6 21999 request --delay 3000
+# They end 3 s in (stretched where everything is slower): after tcpfate has started.
+drive pre4-cli "$NS_A" client $B4 20999 request --delay $((3000 * SCALE))
+drive pre6-cli "$NS_A" client $B6 21999 request --delay $((3000 * SCALE))
 wait_line pre4-cli connected && wait_line pre6-cli connected
 
 # --- run ---------------------------------------------------------------------------
