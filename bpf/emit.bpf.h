@@ -39,6 +39,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	struct tf_record *r;
 	void *ring;
 	__s32 err;
+	__u32 fin;
 
 	if (frozen) {
 		if (claim_open_at_freeze(c))
@@ -63,7 +64,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->last_tx_ns = jiffies_to_ns(tp->lsndtime, now, now_j);
 	/* bytes_received counts the peer's FIN too (it takes a sequence number). */
 	r->rx_bytes = tp->bytes_received;
-	if (fin_received(sk) && r->rx_bytes)
+	fin = fin_received(sk);
+	if (fin && r->rx_bytes)
 		r->rx_bytes--;
 	r->retrans_bytes = tp->bytes_retrans;
 	r->tx_bytes = tp->bytes_sent - tp->bytes_retrans;
@@ -71,7 +73,7 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	if (!r->netns)
 		r->netns = netns_inum(&sk->__sk_common);
 	/* Before 6.10 the RST of a close tells no reason: unread data is what makes it ABORT_ON_CLOSE. */
-	r->unread_at_close = tp->rcv_nxt - tp->copied_seq - (fin_received(sk) ? 1 : 0);
+	r->unread_at_close = tp->rcv_nxt - tp->copied_seq - fin;
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
 	r->rto_retrans = icsk->icsk_retransmits;

@@ -88,14 +88,16 @@ static struct tf_verdict classify_handshake(const struct tf_record *r, int err)
 	return verdict(TF_LABEL_SYN_TIMEOUT, "abandoned", 0);
 }
 
+/* Kernels without RST reasons: the keepalive timer is the only timer that sends an RST before giving up. */
+static bool rst_from_keepalive_without_reason(const struct tf_record *r)
+{
+	return (r->flags & TF_F_RST_TX) && !(r->flags & TF_F_RST_REASON) && !r->rto_retrans;
+}
+
 /* The kernel gave up on an established connection: which timer did it? */
 static const char *timeout_cause(const struct tf_record *r)
 {
-	bool rst_for_keepalive = (r->flags & TF_F_RST_KEEPALIVE) ||
-				 /* kernels without RST reasons: keepalive is the only timer that sends one */
-				 ((r->flags & TF_F_RST_TX) && !(r->flags & TF_F_RST_REASON) && !r->rto_retrans);
-
-	if (rst_for_keepalive)
+	if ((r->flags & TF_F_RST_KEEPALIVE) || rst_from_keepalive_without_reason(r))
 		return "keepalive";
 	if (r->rto_retrans)
 		return "data";
@@ -143,7 +145,7 @@ const char *tf_inferred_rst_reason(const struct tf_record *r)
 		return "TCP_ABORT_ON_DATA";
 	if (r->flags & TF_F_RST_TX_LATE)
 		return r->unread_at_close ? "TCP_ABORT_ON_CLOSE" : "TCP_STATE";
-	if ((r->flags & TF_F_RST_TX) && r->sk_err == ETIMEDOUT && !r->rto_retrans)
+	if (r->sk_err == ETIMEDOUT && rst_from_keepalive_without_reason(r))
 		return "TCP_KEEPALIVE_TIMEOUT";
 	return NULL;
 }
