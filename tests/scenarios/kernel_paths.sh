@@ -62,15 +62,19 @@ nft_in "$NS_B" "flush chain inet tcpfate_test first"
 # --- data after the application closed -----------------------------------------------------
 # The server closes at once (a keep-alive timeout); the client writes after the FIN came, while
 # the server's socket still waits for the FIN's ACK (dropped here: the FIN crossed the request,
-# as in the keep-alive race), so the data meets the closed socket itself.  The server accepts
-# 500 ms late, so the rule is in place once the handshake is done.
+# as in the keep-alive race), so the data meets the closed socket itself.  Each step waits for a
+# signal: the server accepts and closes once the rule is in place, the client writes once the
+# server has closed.
 for family in 4 6; do
 	[ "$family" = 4 ] && addr=$B4 || addr=$B6
-	drive late$family-srv "$NS_B" server "$addr" $((25000 + family)) close --delay 500
+	drive late$family-srv "$NS_B" server "$addr" $((25000 + family)) close --after-signal
 	wait_line late$family-srv listening
-	drive late$family-cli "$NS_A" client "$addr" $((25000 + family)) request --delay 800
+	drive late$family-cli "$NS_A" client "$addr" $((25000 + family)) request --after-signal
 	wait_line late$family-cli connected
 	nft_rule "$NS_B" "tcp dport $((25000 + family)) tcp flags == ack drop"
+	kill -USR1 "$(field late$family-srv pid)"
+	wait_line late$family-srv '^done'
+	kill -USR1 "$(field late$family-cli pid)"
 done
 for family in 4 6; do wait_line late$family-cli '^done' 10; done
 # The kernel's own count of these aborts, before the next section adds others of its kind

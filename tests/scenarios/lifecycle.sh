@@ -60,6 +60,8 @@ act_silence() { # NAME F ADDR PORT SERVER_MODE CLIENT_MODE CLIENT_OPTS WAIT_FOR 
 	drive "$n-cli" "$NS_A" client "$addr" "$port" "$cmode" $copts
 	wait_line "$n-cli" "$wait_for" 10 || return
 	nft_rule "$drop_ns" "$match $port drop"
+	# The request goes out only now that the network is silent, however long nft took.
+	[[ "$copts" == *--after-signal* ]] && kill -USR1 "$(field "$n-cli" pid)"
 	wait_line "$n-cli" '^done' 30
 	wait_line "$n-srv" '^done' 30
 }
@@ -82,7 +84,7 @@ run_acts() { # F SERVER_ADDR BASE_PORT
 	bg act_connect_fail icmprefused "$f" "$b" $((p + 7)) "$nfp tcp dport $((p + 7)) reject with $portunreach"
 	bg act_connect_fail unreach "$f" "$b" $((p + 8)) "$nfp tcp dport $((p + 8)) reject with $unreach"
 	bg act_connect_fail syntimeout "$f" "$b" $((p + 9)) "tcp dport $((p + 9)) drop"
-	bg act_silence dataout "$f" "$b" $((p + 10)) hold hold "--delay 500" '^connected' "$NS_B" "tcp dport"
+	bg act_silence dataout "$f" "$b" $((p + 10)) hold hold --after-signal '^connected' "$NS_B" "tcp dport"
 	bg act_silence kaout "$f" "$b" $((p + 11)) hold hold --keepalive '^connected' "$NS_B" "tcp dport"
 	bg act_silence zwout "$f" "$b" $((p + 12)) sink fill "" '^stalled' "$NS_B" "tcp dport"
 	bg act_silence datain "$f" "$b" $((p + 13)) stream hold "" '^connected' "$NS_A" "tcp sport"

@@ -52,9 +52,10 @@ drive la-cli "$NS_A" client $B4 29105 connect
 # retransmitting: established, then everything to the server dropped before the client writes.
 drive rt-srv "$NS_B" server $B4 29102 hold
 wait_line rt-srv listening
-drive rt-cli "$NS_A" client $B4 29102 hold --delay 1500
+drive rt-cli "$NS_A" client $B4 29102 hold --after-signal
 wait_line rt-cli connected
 nft_rule "$NS_B" "tcp dport 29102 drop"
+kill -USR1 "$(field rt-cli pid)"
 # stalled: the client writes a request and waits; the server never reads it.
 drive st-srv "$NS_B" server $B4 29103 sink
 wait_line st-srv listening

@@ -3,11 +3,14 @@
  * tcpdrive: one real TCP client or server that behaves in one named way, so
  * the scenario tests can make every connection fate happen for real.
  *
- *   tcpdrive server ADDR PORT MODE [--keepalive] [--delay MS]
- *   tcpdrive client ADDR PORT MODE [--keepalive] [--delay MS]
+ *   tcpdrive server ADDR PORT MODE [--keepalive] [--delay MS | --after-signal]
+ *   tcpdrive client ADDR PORT MODE [--keepalive] [--delay MS | --after-signal]
  *
  * A server's --delay is a wait between listening and accept(): the connection
- * waits in the accept queue, held by no process.
+ * waits in the accept queue, held by no process.  A client's is a wait
+ * between connecting and its first act.  --after-signal waits for SIGUSR1
+ * instead, so that a test can change the network first (an nft rule),
+ * however long that takes on a slow machine.
  *
  * It reports on stdout, one line at a time (flushed), so the test can act
  * between steps:
@@ -37,8 +40,8 @@ static const char RESPONSE[] = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n";
 
 static void usage(void)
 {
-	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|close|hold|sink|stream [--keepalive] [--delay MS]\n"
-	      "       tcpdrive client ADDR PORT request|send-close|connect|hold|fill [--keepalive] [--delay MS]\n",
+	fputs("usage: tcpdrive server ADDR PORT reply|no-reply|wait-eof|linger0|unread-close|close|hold|sink|stream [--keepalive] [--delay MS | --after-signal]\n"
+	      "       tcpdrive client ADDR PORT request|send-close|connect|hold|fill [--keepalive] [--delay MS | --after-signal]\n",
 	      stderr);
 	exit(2);
 }
@@ -153,6 +156,24 @@ static void wait_readable(int fd)
 		;
 }
 
+#define AFTER_SIGNAL (-1)
+
+/* The wait before acting: delay_ms, or until SIGUSR1 (blocked since start-up) for AFTER_SIGNAL. */
+static void wait_to_act(int delay_ms)
+{
+	sigset_t go;
+	int sig;
+
+	if (delay_ms > 0)
+		usleep((useconds_t)delay_ms * 1000);
+	if (delay_ms != AFTER_SIGNAL)
+		return;
+	sigemptyset(&go);
+	sigaddset(&go, SIGUSR1);
+	if (sigwait(&go, &sig))
+		die("sigwait");
+}
+
 static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *mode, bool keepalive,
 		       int delay_ms)
 {
@@ -166,8 +187,7 @@ static void run_server(struct sockaddr_storage *ss, socklen_t len, const char *m
 	if (bind(lfd, (struct sockaddr *)ss, len) || listen(lfd, 16))
 		die("bind/listen");
 	say("listening pid=%d", getpid());
-	if (delay_ms)
-		usleep((useconds_t)delay_ms * 1000);
+	wait_to_act(delay_ms);
 	fd = accept(lfd, NULL, NULL);
 	if (fd < 0)
 		die("accept");
@@ -275,8 +295,7 @@ static void run_client(struct sockaddr_storage *ss, socklen_t len, const char *m
 		close(fd);
 		done(err);
 	}
-	if (delay_ms)
-		usleep((useconds_t)delay_ms * 1000);
+	wait_to_act(delay_ms);
 
 	if (!strcmp(mode, "connect")) {
 		close(fd);
@@ -297,7 +316,7 @@ static void run_client(struct sockaddr_storage *ss, socklen_t len, const char *m
 		close(fd);
 		done(err);
 	} else if (!strcmp(mode, "hold")) {
-		/* After --delay, send a request if asked to (delay > 0) and wait for the end. */
+		/* After a wait, send a request if asked to (--delay or --after-signal) and wait for the end. */
 		if (delay_ms && (err = write_all(fd, REQUEST, strlen(REQUEST))))
 			done(err);
 		err = read_to_end(fd);
@@ -313,6 +332,7 @@ int main(int argc, char **argv)
 	struct sockaddr_storage ss;
 	bool keepalive = false;
 	int delay_ms = 0;
+	sigset_t usr1;
 	socklen_t len;
 
 	if (argc < 5)
@@ -322,10 +342,16 @@ int main(int argc, char **argv)
 			keepalive = true;
 		else if (!strcmp(argv[i], "--delay") && i + 1 < argc)
 			delay_ms = atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--after-signal"))
+			delay_ms = AFTER_SIGNAL;
 		else
 			usage();
 	}
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	/* Blocked from the start: a SIGUSR1 sent before sigwait() waits for it. */
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &usr1, NULL);
 	len = parse_addr(argv[2], argv[3], &ss);
 	if (!strcmp(argv[1], "server"))
 		run_server(&ss, len, argv[4], keepalive, delay_ms);
