@@ -109,7 +109,23 @@ $(OUTPUT)/tcpfate.skel.h: $(OUTPUT)/tcpfate.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name tcpfate_bpf > $@
 
-$(RUNTIME_OBJS): $(OUTPUT)/tcpfate.skel.h
+# The same programs without any kfunc reference, for kernels before 6.2 (bpf/scan.bpf.h says why).
+# The loader opens it through tcpfate_bpf's skeleton, so both must lay out the same programs, maps
+# and variables: the skeletons, names and object bytes aside, must be identical.
+$(OUTPUT)/tcpfate-nokfunc.bpf.o: bpf/tcpfate.bpf.c bpf/tcpfate.h $(wildcard bpf/*.bpf.h) $(VMLINUX_DIR)/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -DTF_NO_KFUNCS -Ibpf -c $< -o $@
+
+$(OUTPUT)/tcpfate_nokfunc.skel.h: $(OUTPUT)/tcpfate-nokfunc.bpf.o $(OUTPUT)/tcpfate.skel.h
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name tcpfate_nokfunc_bpf > $@.tmp
+	$(Q)for f in $(OUTPUT)/tcpfate.skel.h $@.tmp; do \
+		sed -e '/^static inline const void \*tcpfate.*elf_bytes(size_t \*sz)$$/,$$d' -e 's/tcpfate_nokfunc_bpf/tcpfate_bpf/g; s/TCPFATE_NOKFUNC_BPF/TCPFATE_BPF/g' $$f >$$f.layout; \
+	done; \
+	diff -u $(OUTPUT)/tcpfate.skel.h.layout $@.tmp.layout || { echo "the two BPF objects differ in layout"; exit 1; }
+	$(Q)mv $@.tmp $@
+
+$(RUNTIME_OBJS): $(OUTPUT)/tcpfate.skel.h $(OUTPUT)/tcpfate_nokfunc.skel.h
 
 $(OUTPUT)/%.o: user/%.c | $(OUTPUT)
 	$(call msg,CC,$@)

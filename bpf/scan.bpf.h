@@ -52,6 +52,37 @@ struct scan_view {
 	__u8 backoff;
 };
 
+static __always_inline void scan_read_probe(__u64 addr, struct scan_view *v, bool detail)
+{
+	struct tcp_sock *tp = (struct tcp_sock *)addr;
+	struct sock *sk = (struct sock *)addr;
+
+	if (detail) {
+		v->probes_tstamp = BPF_CORE_READ(tp, inet_conn.icsk_probes_tstamp);
+		v->backoff = BPF_CORE_READ(tp, inet_conn.icsk_backoff);
+		return;
+	}
+	v->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
+	v->state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	v->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
+	v->copied_seq = BPF_CORE_READ(tp, copied_seq);
+	v->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
+	v->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
+	v->write_seq = BPF_CORE_READ(tp, write_seq);
+	v->snd_nxt = BPF_CORE_READ(tp, snd_nxt);
+	v->snd_una = BPF_CORE_READ(tp, snd_una);
+	v->retransmits = BPF_CORE_READ(tp, inet_conn.icsk_retransmits);
+	v->probes = BPF_CORE_READ(tp, inet_conn.icsk_probes_out);
+}
+
+/*
+ * The object is built twice from this source (see the Makefile): the second
+ * build, TF_NO_KFUNCS, has no kfunc reference at all, for kernels before 6.2.
+ * There libbpf would look for bpf_rdonly_cast in the kernel modules' BTF,
+ * which needs CAP_SYS_ADMIN, and the load would fail for a service that runs
+ * with CAP_BPF and CAP_PERFMON only.  Its direct scan is never loaded.
+ */
+#ifndef TF_NO_KFUNCS
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym __weak;
 
 /* `detail`: also what only a socket worth a look needs (compile-time constant). */
@@ -78,29 +109,9 @@ static __always_inline void scan_read_direct(__u64 addr, struct scan_view *v, bo
 	v->retransmits = icsk->icsk_retransmits;
 	v->probes = icsk->icsk_probes_out;
 }
-
-static __always_inline void scan_read_probe(__u64 addr, struct scan_view *v, bool detail)
-{
-	struct tcp_sock *tp = (struct tcp_sock *)addr;
-	struct sock *sk = (struct sock *)addr;
-
-	if (detail) {
-		v->probes_tstamp = BPF_CORE_READ(tp, inet_conn.icsk_probes_tstamp);
-		v->backoff = BPF_CORE_READ(tp, inet_conn.icsk_backoff);
-		return;
-	}
-	v->cookie = BPF_CORE_READ(sk, __sk_common.skc_cookie.counter);
-	v->state = BPF_CORE_READ(sk, __sk_common.skc_state);
-	v->rcv_nxt = BPF_CORE_READ(tp, rcv_nxt);
-	v->copied_seq = BPF_CORE_READ(tp, copied_seq);
-	v->rcv_wnd = BPF_CORE_READ(tp, rcv_wnd);
-	v->snd_wnd = BPF_CORE_READ(tp, snd_wnd);
-	v->write_seq = BPF_CORE_READ(tp, write_seq);
-	v->snd_nxt = BPF_CORE_READ(tp, snd_nxt);
-	v->snd_una = BPF_CORE_READ(tp, snd_una);
-	v->retransmits = BPF_CORE_READ(tp, inet_conn.icsk_retransmits);
-	v->probes = BPF_CORE_READ(tp, inet_conn.icsk_probes_out);
-}
+#else
+#define scan_read_direct scan_read_probe
+#endif
 
 /* Reset by userspace before each scan; read after it. */
 __u64 scan_visited = 0;

@@ -336,6 +336,27 @@ int BPF_PROG(tf_recv_length, struct sock *sk)
 	return 0;
 }
 
+/*
+ * Kernels before 6.3 have neither tracepoint.  There the owner comes from
+ * accept() returning the socket, where the kernel allows fexit programs, and
+ * from every receive that copies data (tcp_rcv_space_adjust runs in the
+ * reader's recvmsg(); only kTLS and sockmap also reach it from softirq).
+ */
+SEC("fexit/inet_csk_accept")
+int BPF_PROG(tf_accept, struct sock *listener, int flags, int *err, bool kern, struct sock *sk)
+{
+	if (sk)
+		on_owner_event(sk, TF_F_OWNER_ACCEPT);
+	return 0;
+}
+
+SEC("tp_btf/tcp_rcv_space_adjust")
+int BPF_PROG(tf_rcv_space_adjust, struct sock *sk)
+{
+	on_io(sk);
+	return 0;
+}
+
 
 SEC("iter/tcp")
 int tf_adopt_sockets(struct bpf_iter__tcp *ctx)

@@ -54,6 +54,7 @@ enum tf_fact {
 	TF_F_RECOVERED = 1u << 14,     /* the move to CLOSE was not seen; reported when destroyed */
 	TF_F_OWNER_CLOSE = 1u << 15,   /* pid/comm came from its close() */
 	TF_F_FOUND_GONE = 1u << 16,    /* freed without any close event; found gone later (with RECOVERED) */
+	TF_F_OWNER_ACCEPT = 1u << 17,  /* pid/comm came from accept() (kernels before 6.3, with fexit) */
 };
 
 /* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */

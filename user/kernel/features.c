@@ -105,28 +105,27 @@ unsigned int tf_round_hz(double measured)
 }
 
 /* CONFIG_HZ from where libbpf would look for it: /boot/config-RELEASE, then /proc/config.gz. */
-static unsigned int config_hz(void)
+static unsigned int config_hz(const char *release)
 {
-	struct utsname u;
 	char path[256];
 	unsigned int hz = 0;
 
-	if (!uname(&u)) {
-		snprintf(path, sizeof(path), "/boot/config-%s", u.release);
+	if (*release) {
+		snprintf(path, sizeof(path), "/boot/config-%s", release);
 		hz = tf_kernel_config_hz(path);
 	}
 	return hz ? hz : tf_kernel_config_hz("/proc/config.gz");
 }
 
-/* Does the kernel load an iterator over map elements?  Some sandboxes refuse them (EPERM). */
-static bool map_elem_iter_loads(const struct btf *btf)
+/* Does the kernel load a tracing program of this kind on this function?  An empty one is tried. */
+static bool tracing_prog_loads(const struct btf *btf, const char *func, enum bpf_attach_type type)
 {
 	const struct bpf_insn ret0[] = {
 		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
 		{ .code = BPF_JMP | BPF_EXIT },
 	};
-	int id = btf__find_by_name_kind(btf, "bpf_iter_bpf_map_elem", BTF_KIND_FUNC);
-	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = BPF_TRACE_ITER);
+	int id = btf__find_by_name_kind(btf, func, BTF_KIND_FUNC);
+	LIBBPF_OPTS(bpf_prog_load_opts, opts, .expected_attach_type = type);
 	int fd;
 
 	if (id <= 0)
@@ -137,6 +136,26 @@ static bool map_elem_iter_loads(const struct btf *btf)
 		return false;
 	close(fd);
 	return true;
+}
+
+/* Does the kernel load an iterator over map elements?  Some sandboxes refuse them (EPERM). */
+static bool map_elem_iter_loads(const struct btf *btf)
+{
+	return tracing_prog_loads(btf, "bpf_iter_bpf_map_elem", BPF_TRACE_ITER);
+}
+
+/*
+ * The fexit program on inet_csk_accept: kernels before 6.3 name the owner of
+ * an accepted connection there.  Its four-argument form (the one those
+ * kernels have; 6.10 changed it) is all the BPF side declares.
+ */
+static bool accept_fexit_loads(const struct btf *btf)
+{
+	int id = btf__find_by_name_kind(btf, "inet_csk_accept", BTF_KIND_FUNC);
+	const struct btf_type *proto = id > 0 ? btf__type_by_id(btf, btf__type_by_id(btf, id)->type) : NULL;
+
+	return proto && btf_is_func_proto(proto) && btf_vlen(proto) == 4 &&
+	       tracing_prog_loads(btf, "inet_csk_accept", BPF_TRACE_FEXIT);
 }
 
 /* The scan userspace runs itself: a syscall program with bpf_loop and bpf_for_each_map_elem. */
@@ -199,9 +218,12 @@ static int tracepoint_args(const struct btf *btf, const char *tp)
 void tf_features_probe(struct tf_features *k)
 {
 	struct btf *btf;
+	struct utsname u;
 
 	memset(k, 0, sizeof(*k));
 	k->send_reset_args = -1;
+	if (!uname(&u))
+		snprintf(k->release, sizeof(k->release), "%s", u.release);
 	k->privileged = have_privileges();
 	if (!k->privileged)
 		return; /* nothing below would work; the caller says so */
@@ -214,6 +236,10 @@ void tf_features_probe(struct tf_features *k)
 		k->has_timer_expire = tracepoint_args(btf, "timer_expire_entry") >= 1;
 		k->has_io_tracepoints = tracepoint_args(btf, "sock_send_length") >= 1 &&
 					tracepoint_args(btf, "sock_recv_length") >= 1;
+		if (!k->has_io_tracepoints) {
+			k->has_rcv_space_tracepoint = tracepoint_args(btf, "tcp_rcv_space_adjust") >= 1;
+			k->has_accept_fexit = accept_fexit_loads(btf);
+		}
 		k->has_rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 		k->scan = choose_scan(btf, k->has_rdonly_cast);
 		btf__free(btf);
@@ -221,5 +247,5 @@ void tf_features_probe(struct tf_features *k)
 		k->has_btf = false;
 	}
 	k->keepalive_timer_fn = kallsyms_lookup("tcp_keepalive_timer");
-	k->config_hz = config_hz();
+	k->config_hz = config_hz(k->release);
 }

@@ -24,6 +24,7 @@ enum tf_scan_kind {
 };
 
 struct tf_features {
+	char release[65];            /* uname -r */
 	bool privileged;             /* effective CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN */
 	bool has_btf;                /* /sys/kernel/btf/vmlinux */
 	int send_reset_args;         /* tcp_send_reset arguments: 3 since 6.10 (reason), 2 before, -1 absent */
@@ -31,7 +32,10 @@ struct tf_features {
 	bool has_error_report;       /* inet_sk_error_report, 5.15+ */
 	bool has_timer_expire;
 	uint64_t keepalive_timer_fn; /* 0: not visible in /proc/kallsyms */
-	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (5.19+) */
+	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (6.3+) */
+	/* Without them, owners of accepted connections come from (probed only then): */
+	bool has_accept_fexit;       /* fexit on inet_csk_accept, where the kernel allows fexit */
+	bool has_rcv_space_tracepoint; /* tcp_rcv_space_adjust: a receive that copied data */
 	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
 	enum tf_scan_kind scan;      /* how open connections are scanned */
 	unsigned int config_hz;      /* CONFIG_HZ from the kernel's config; 0: not readable (measured after load) */

@@ -14,6 +14,7 @@
 #include "kernel/rings.h"
 #include "lib/log.h"
 #include "tcpfate.skel.h"
+#include "tcpfate_nokfunc.skel.h"
 
 /* What each hook gives; the required ones make start-up fail when missing. */
 struct hook {
@@ -49,40 +50,61 @@ static int attach_one(struct tf_bpf *b, const struct hook *h)
 	return 0;
 }
 
-/* Switch off hooks this kernel lacks, with a warning that says what is lost. */
+/* What this kernel lacks, and what is lost with each: collected for one line at start-up. */
+struct losses {
+	char line[1024];
+	size_t len;
+};
+
+static void lost(struct losses *l, const char *missing, const char *loss)
+{
+	int n = snprintf(l->line + l->len, sizeof(l->line) - l->len, "%s%s (%s)", l->len ? "; " : "", missing, loss);
+
+	if (n > 0)
+		l->len = l->len + (size_t)n < sizeof(l->line) ? l->len + (size_t)n : sizeof(l->line) - 1;
+}
+
+/* Switch off hooks this kernel lacks, and say in one line what is lost. */
 static void choose_hooks(struct tcpfate_bpf *skel, const struct tf_features *k)
 {
+	struct losses l = { .len = 0 };
+
 	bpf_program__set_autoload(skel->progs.tf_send_reset, k->send_reset_args >= 3);
 	bpf_program__set_autoload(skel->progs.tf_send_reset_noreason, k->send_reset_args == 2);
 	if (k->send_reset_args < 2)
-		tf_warn("no tcp_send_reset tracepoint: resets we send are told from errnos only");
-	if (!k->has_receive_reset) {
-		bpf_program__set_autoload(skel->progs.tf_receive_reset, false);
-		tf_warn("no tcp_receive_reset tracepoint: resets we receive are told from errnos only");
-	}
-	if (!k->has_error_report) {
-		bpf_program__set_autoload(skel->progs.tf_error_report, false);
-		tf_warn("no inet_sk_error_report tracepoint: errnos set after close are not seen");
-	}
-	if (!k->has_timer_expire || !k->keepalive_timer_fn) {
-		bpf_program__set_autoload(skel->progs.tf_timer_expire, false);
-		tf_warn("keepalive timer not traceable (%s): keepalive timing unavailable",
-			!k->has_timer_expire ? "no timer_expire_entry tracepoint"
-					     : "tcp_keepalive_timer not in /proc/kallsyms");
-	}
-	/* Which scan is not a loss of information, only of speed: no warning but for none. */
+		lost(&l, "tcp_send_reset", "resets we send are told from errnos only");
+	else if (k->send_reset_args == 2)
+		lost(&l, "tcp_send_reset's reason (6.10)", "RST reasons inferred where the socket's state tells");
+	bpf_program__set_autoload(skel->progs.tf_receive_reset, k->has_receive_reset);
+	if (!k->has_receive_reset)
+		lost(&l, "tcp_receive_reset", "resets we receive are told from errnos only");
+	bpf_program__set_autoload(skel->progs.tf_error_report, k->has_error_report);
+	if (!k->has_error_report)
+		lost(&l, "inet_sk_error_report (5.14)", "errnos set after close are not seen");
+	bpf_program__set_autoload(skel->progs.tf_timer_expire, k->has_timer_expire && k->keepalive_timer_fn);
+	if (!k->has_timer_expire)
+		lost(&l, "timer_expire_entry", "no keepalive timings");
+	else if (!k->keepalive_timer_fn)
+		lost(&l, "tcp_keepalive_timer in /proc/kallsyms", "no keepalive timings");
+	/* Which scan is not a loss of information, only of speed: said only for none. */
 	bpf_program__set_autoload(skel->progs.tf_scan_direct, k->scan == TF_SCAN_ITER_DIRECT);
 	bpf_program__set_autoload(skel->progs.tf_scan_probe, k->scan == TF_SCAN_ITER_PROBE);
 	bpf_program__set_autoload(skel->progs.tf_scan_run, k->scan == TF_SCAN_RUN);
 	if (k->scan == TF_SCAN_NONE)
-		tf_warn("this kernel neither iterates map elements nor runs syscall programs with bpf_loop: "
-			"no live warnings, and connections open at exit are counted as ends unseen");
-	if (!k->has_io_tracepoints) {
-		bpf_program__set_autoload(skel->progs.tf_send_length, false);
-		bpf_program__set_autoload(skel->progs.tf_recv_length, false);
-		tf_warn("no sock_send_length/sock_recv_length tracepoints: accepted connections get their owner "
-			"only when they close");
-	}
+		lost(&l, "map element iterators and bpf_loop",
+		     "no live warnings; connections open at exit are counted as ends unseen");
+	bpf_program__set_autoload(skel->progs.tf_send_length, k->has_io_tracepoints);
+	bpf_program__set_autoload(skel->progs.tf_recv_length, k->has_io_tracepoints);
+	bpf_program__set_autoload(skel->progs.tf_accept, k->has_accept_fexit);
+	bpf_program__set_autoload(skel->progs.tf_rcv_space_adjust, k->has_rcv_space_tracepoint);
+	if (!k->has_io_tracepoints)
+		lost(&l, "sock_send_length/sock_recv_length (6.3)",
+		     k->has_accept_fexit ? "owners of accepted connections taken at accept() instead, nothing lost"
+		     : k->has_rcv_space_tracepoint ? "no fexit either: accepted connections get their owner at "
+						     "their first read, or when they close"
+						   : "accepted connections get their owner only when they close");
+	if (l.len)
+		tf_warn("this kernel (%s) lacks %s", k->release, l.line);
 }
 
 /*
@@ -234,6 +256,32 @@ double tf_bpf_ring_fill(struct tf_bpf *b)
 	return tf_rings_fill(&b->rings);
 }
 
+/*
+ * Opens the BPF object through its skeleton.  Only the direct scan uses a
+ * kfunc; without it, the build of the same source that references none is
+ * opened (the Makefile checks that both lay out the same maps, programs and
+ * variables).
+ */
+static struct tcpfate_bpf *open_object(const struct tf_features *k)
+{
+	struct tcpfate_bpf *skel = calloc(1, sizeof(*skel));
+	int err;
+
+	if (!skel)
+		return NULL;
+	err = tcpfate_bpf__create_skeleton(skel);
+	if (!err && k->scan != TF_SCAN_ITER_DIRECT)
+		skel->skeleton->data = (void *)tcpfate_nokfunc_bpf__elf_bytes(&skel->skeleton->data_sz);
+	if (!err)
+		err = bpf_object__open_skeleton(skel->skeleton, NULL);
+	if (err) {
+		tcpfate_bpf__destroy(skel);
+		errno = -err;
+		return NULL;
+	}
+	return skel;
+}
+
 int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_features *k,
 		 ring_buffer_sample_fn on_record, void *ctx)
 {
@@ -250,7 +298,7 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 		tf_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): tcpfate needs CONFIG_DEBUG_INFO_BTF=y");
 		return -1;
 	}
-	skel = tcpfate_bpf__open();
+	skel = open_object(k);
 	if (!skel) {
 		tf_error("cannot open the BPF object: %s", strerror(errno));
 		return -1;
@@ -291,6 +339,8 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 		{ skel->progs.tf_timer_expire, "keepalive probes", false },
 		{ skel->progs.tf_send_length, "owners of accepted connections", false },
 		{ skel->progs.tf_recv_length, "owners of accepted connections", false },
+		{ skel->progs.tf_accept, "owners of accepted connections", false },
+		{ skel->progs.tf_rcv_space_adjust, "owners of accepted connections", false },
 	};
 	for (size_t i = 0; i < sizeof(hooks) / sizeof(hooks[0]); i++)
 		if (attach_one(b, &hooks[i]))
