@@ -179,7 +179,7 @@ test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
 	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests SANITIZE=$(SANITIZE) ./tests/run.sh
 
 # The suites again inside other kernels (tests/kernels/): KERNELS="6.1 6.12" by default.
-KERNELS ?= 6.1 6.12
+KERNELS ?= 5.10 6.1 6.12
 test-kernels: test-deps kernel-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
 	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests ./tests/kernels/matrix.sh $(KERNELS)
 

@@ -4,7 +4,7 @@
 # command's output and exit status.  The kernel package is fetched with apt-get download and
 # unpacked (never installed); packages and the initramfs are cached between runs.
 #
-#   tests/kernels/guest.sh SERIES COMMAND...     SERIES: 6.1 or 6.12 (Debian's cloud kernels)
+#   tests/kernels/guest.sh SERIES COMMAND...     SERIES: 5.10, 6.1 or 6.12 (Debian's cloud kernels)
 #
 # Environment: TCPFATE_KERNEL_CACHE (default /var/cache/tcpfate-kernels), GUEST_MEM (MiB,
 # default 3072), GUEST_CPUS (default 2), GUEST_TIMEOUT (seconds, default 1800), GUEST_KVM=1.
@@ -20,10 +20,19 @@ TIMEOUT=${GUEST_TIMEOUT:-1800}
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 die() { echo "guest.sh: $*" >&2; exit 2; }
 
+# Debian 12's own sources have 6.1 and 6.12; 5.10 is Debian 11's (bullseye), read through a
+# private apt state in the cache: the host's apt configuration is never changed.
+apt_opts=()
 case $SERIES in
 6.1) pattern='^linux-image-6\.1\.0-[0-9]+-cloud-amd64-unsigned$' ;;
 6.12) pattern='^linux-image-6\.12\.[0-9]+\+deb12-cloud-amd64-unsigned$' ;;
-*) die "unknown kernel series '$SERIES' (6.1 or 6.12)" ;;
+5.10)
+	pattern='^linux-image-5\.10\.0-[0-9]+-cloud-amd64-unsigned$'
+	apt_dir=$CACHE/apt-bullseye
+	apt_opts=(-o "Dir::Etc::SourceList=$apt_dir/sources.list" -o Dir::Etc::SourceParts=- -o "Dir::State::Lists=$apt_dir/lists"
+		-o "Dir::Cache=$apt_dir/cache")
+	;;
+*) die "unknown kernel series '$SERIES' (5.10, 6.1 or 6.12)" ;;
 esac
 for tool in qemu-system-x86_64 busybox cpio depmod modprobe apt-get dpkg-deb; do
 	command -v "$tool" >/dev/null || die "$tool is missing (make kernel-deps)"
@@ -32,11 +41,17 @@ done
 
 # --- the kernel: the newest package of the series, unpacked once ---------------------------
 mkdir -p "$CACHE" || die "cannot create $CACHE"
-pkg=$(apt-cache search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -1)
+if [ -n "${apt_dir:-}" ] && ! ls "$apt_dir"/lists/*_Packages >/dev/null 2>&1; then
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial"
+	keyring=/usr/share/keyrings/debian-archive-keyring.gpg
+	printf 'deb [signed-by=%s] http://deb.debian.org/debian bullseye main\n' "$keyring" >"$apt_dir/sources.list"
+	apt-get "${apt_opts[@]}" update -q >/dev/null 2>&1 || die "cannot read Debian 11's package lists"
+fi
+pkg=$(apt-cache "${apt_opts[@]}" search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -1)
 [ -n "$pkg" ] || die "no package matches $pattern (apt-get update?)"
 tree=$CACHE/$pkg
 if [ ! -d "$tree/boot" ]; then
-	(cd "$CACHE" && apt-get download -q "$pkg" >/dev/null 2>&1) || die "cannot download $pkg"
+	(cd "$CACHE" && apt-get "${apt_opts[@]}" download -q "$pkg" >/dev/null 2>&1) || die "cannot download $pkg"
 	rm -rf "$tree.tmp" && dpkg-deb -x "$CACHE/${pkg}"_*.deb "$tree.tmp" && mv "$tree.tmp" "$tree" ||
 		die "cannot unpack $pkg"
 fi

@@ -122,7 +122,8 @@ drive capcli "$NS_A" client $B4 23999 connect
 wait_line capcli '^done'
 wait $CAPS_PID
 check "as nobody with the unit's capabilities: ran and stopped cleanly" "$?" 0
-check "as nobody with the unit's capabilities: no hook missing" \
-	"$(grep -c '^tcpfate: warning:' "$CAPS_OUT.err")" 0
+# What this kernel lacks is said as root too (the first run above): no more is missing here.
+check "as nobody with the unit's capabilities: no hook missing that root has" \
+	"$(grep '^tcpfate: warning:' "$CAPS_OUT.err")" "$(grep '^tcpfate: warning:' "$OUT.err")"
 expect_record "as nobody with the unit's capabilities: a connection is recorded with its owner" "$CAPS_OUT" \
 	".dport == 23999" label=refused pid="$(field capcli pid)"

@@ -138,6 +138,29 @@ static bool tracing_prog_loads(const struct btf *btf, const char *func, enum bpf
 	return true;
 }
 
+/*
+ * BPF atomic exchange (5.12): the programs claim entries and counts with it.
+ * An empty socket filter tries one on its stack; older kernels refuse the
+ * instruction.
+ */
+static bool atomics_load(void)
+{
+	const struct bpf_insn xchg[] = {
+		{ .code = BPF_ST | BPF_MEM | BPF_DW, .dst_reg = BPF_REG_10, .off = -8, .imm = 0 },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_1, .imm = 1 },
+		{ .code = BPF_STX | BPF_ATOMIC | BPF_DW, .dst_reg = BPF_REG_10, .src_reg = BPF_REG_1, .off = -8,
+		  .imm = BPF_XCHG },
+		{ .code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = 0 },
+		{ .code = BPF_JMP | BPF_EXIT },
+	};
+	int fd = bpf_prog_load(BPF_PROG_TYPE_SOCKET_FILTER, NULL, "GPL", xchg, sizeof(xchg) / sizeof(xchg[0]), NULL);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
 /* Does the kernel load an iterator over map elements?  Some sandboxes refuse them (EPERM). */
 static bool map_elem_iter_loads(const struct btf *btf)
 {
@@ -227,6 +250,7 @@ void tf_features_probe(struct tf_features *k)
 	k->privileged = have_privileges();
 	if (!k->privileged)
 		return; /* nothing below would work; the caller says so */
+	k->has_atomics = atomics_load();
 	k->has_btf = access(BTF_VMLINUX, R_OK) == 0;
 	btf = k->has_btf ? btf__load_vmlinux_btf() : NULL;
 	if (btf) {

@@ -27,6 +27,7 @@ struct tf_features {
 	char release[65];            /* uname -r */
 	bool privileged;             /* effective CAP_BPF + CAP_PERFMON, or CAP_SYS_ADMIN */
 	bool has_btf;                /* /sys/kernel/btf/vmlinux */
+	bool has_atomics;            /* BPF atomic exchange (5.12): the floor */
 	int send_reset_args;         /* tcp_send_reset arguments: 3 since 6.10 (reason), 2 before, -1 absent */
 	bool has_receive_reset;
 	bool has_error_report;       /* inet_sk_error_report, 5.15+ */

@@ -58,7 +58,7 @@ struct losses {
 
 static void lost(struct losses *l, const char *missing, const char *loss)
 {
-	int n = snprintf(l->line + l->len, sizeof(l->line) - l->len, "%s%s (%s)", l->len ? "; " : "", missing, loss);
+	int n = snprintf(l->line + l->len, sizeof(l->line) - l->len, "%s%s: %s", l->len ? "; " : "", missing, loss);
 
 	if (n > 0)
 		l->len = l->len + (size_t)n < sizeof(l->line) ? l->len + (size_t)n : sizeof(l->line) - 1;
@@ -296,6 +296,10 @@ int tf_bpf_start(struct tf_bpf *b, const struct tf_options *o, const struct tf_f
 	}
 	if (!k->has_btf) {
 		tf_error("this kernel has no BTF (/sys/kernel/btf/vmlinux): tcpfate needs CONFIG_DEBUG_INFO_BTF=y");
+		return -1;
+	}
+	if (!k->has_atomics) {
+		tf_error("this kernel (%s) lacks BPF atomic operations (Linux 5.12), which tcpfate needs", k->release);
 		return -1;
 	}
 	skel = open_object(k);

@@ -9,26 +9,36 @@
 #include <sys/prctl.h>
 #include "kernel/privileges.h"
 
-int tf_drop_privileges(const char *user, char *err, size_t err_len)
+int tf_find_user(const char *name, struct tf_run_as *as, char *err, size_t err_len)
+{
+	struct passwd *pw;
+
+	as->name = name;
+	if (!name)
+		return 0;
+	errno = 0;
+	pw = getpwnam(name);
+	if (!pw) {
+		snprintf(err, err_len, "--user %s: %s", name, errno ? strerror(errno) : "no such user");
+		return -1;
+	}
+	as->uid = pw->pw_uid;
+	as->gid = pw->pw_gid;
+	return 0;
+}
+
+int tf_drop_privileges(const struct tf_run_as *as, char *err, size_t err_len)
 {
 	cap_t none;
 
-	if (user) {
-		struct passwd *pw;
-
-		errno = 0;
-		pw = getpwnam(user);
-		if (!pw) {
-			snprintf(err, err_len, "--user %s: %s", user, errno ? strerror(errno) : "no such user");
-			return -1;
-		}
+	if (as->name) {
 		/* Groups first, then the group, then the user: the other way round is not allowed. */
-		if (setgroups(0, NULL) || setgid(pw->pw_gid) || setuid(pw->pw_uid)) {
-			snprintf(err, err_len, "--user %s: cannot switch: %s", user, strerror(errno));
+		if (setgroups(0, NULL) || setgid(as->gid) || setuid(as->uid)) {
+			snprintf(err, err_len, "--user %s: cannot switch: %s", as->name, strerror(errno));
 			return -1;
 		}
 		if (setuid(0) == 0) {
-			snprintf(err, err_len, "--user %s: could switch back to root", user);
+			snprintf(err, err_len, "--user %s: could switch back to root", as->name);
 			return -1;
 		}
 	}

@@ -302,12 +302,17 @@ int tf_monitor_run(const struct tf_options *o)
 	struct tf_recorder recorder;
 	struct tf_metrics metrics;
 	struct tf_features kernel;
+	struct tf_run_as run_as;
 	struct tf_bpf bpf;
 	char err[256];
 	int status = 0;
 	bool loaded = false;
 
 	install_signals();
+	if (tf_find_user(o->user, &run_as, err, sizeof(err))) {
+		tf_error("%s", err);
+		return 1;
+	}
 	if (tf_sink_open(&m.out, o->output))
 		return 1;
 	tf_features_probe(&kernel);
@@ -329,7 +334,7 @@ int tf_monitor_run(const struct tf_options *o)
 	if (!o->no_existing)
 		tf_bpf_adopt_existing(&bpf); /* a failed walk has said why; new connections are still followed */
 	/* Attached: from here on no capability is needed. */
-	if (tf_drop_privileges(o->user, err, sizeof(err))) {
+	if (tf_drop_privileges(&run_as, err, sizeof(err))) {
 		tf_error("%s", err);
 		status = 1;
 		goto out;

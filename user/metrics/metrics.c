@@ -90,6 +90,21 @@ static void observe_seconds(struct tf_histogram *h, double ms)
 	h->sum += s;
 }
 
+/*
+ * The counter of an RST's reason, by its name: the kernel's (6.10+) or the
+ * one inferred from the record before that; the last slot when unknown.
+ */
+static size_t rst_reason_slot(const char *name)
+{
+	for (size_t i = 0; name && i < TF_METRIC_RST_REASONS; i++) {
+		const char *known = tf_rst_reason_name((unsigned int)i);
+
+		if (known && !strcmp(known, name))
+			return i;
+	}
+	return TF_METRIC_RST_REASONS;
+}
+
 static void count_closed(struct tf_metrics *m, enum tf_label label, const char *cause, const char *direction)
 {
 	size_t i;
@@ -133,9 +148,7 @@ void tf_metrics_observe(struct tf_metrics *m, const struct tf_conn_view *v)
 	m->keepalive_probes += v->keepalive_probes;
 	m->zero_window_probes += v->zero_window_probes;
 	if (r->flags & (TF_F_RST_TX | TF_F_RST_TX_LATE))
-		m->rst_sent[(r->flags & TF_F_RST_REASON) && r->rst_tx_reason < TF_METRIC_RST_REASONS
-				    ? r->rst_tx_reason
-				    : TF_METRIC_RST_REASONS]++;
+		m->rst_sent[rst_reason_slot(v->rst_reason)]++;
 	if (r->flags & TF_F_RST_RX)
 		m->rst_received++;
 	top_count(&m->remotes, remote, label);
@@ -238,7 +251,8 @@ static void render(struct tf_metrics *m, FILE *f)
 		m->keepalive_probes);
 	counter(f, "tcpfate_zero_window_probes_total",
 		"Unanswered zero-window probes of connections that timed out.", m->zero_window_probes);
-	family(f, "tcpfate_resets_sent_total", "counter", "RSTs our connections sent, by the kernel's reason.");
+	family(f, "tcpfate_resets_sent_total", "counter",
+	       "RSTs our connections sent, by reason: the kernel's (6.10+), or inferred from the socket's state before.");
 	for (int i = 0; i <= TF_METRIC_RST_REASONS; i++) {
 		const char *name = i < TF_METRIC_RST_REASONS ? tf_rst_reason_name((unsigned)i) : NULL;
 
