@@ -71,9 +71,10 @@ all: tcpfate
 help:
 	@echo "make            build ./tcpfate"
 	@echo "make run        install build dependencies if missing, build, run the live monitor (root)"
-	@echo "make test       install test dependencies if missing, run unit and scenario tests (root)"
+	@echo "make test       install test dependencies if missing, run every test: unit, scenario, kernel matrix (root)"
+	@echo "make test KERNELS=   unit and scenario tests on this machine's kernel only"
 	@echo "make unit       unit tests only (no root)"
-	@echo "make test-kernels  every suite inside Debian's 6.1 and 6.12 kernels under qemu (root, KERNELS=...)"
+	@echo "make test-kernels  the kernel matrix only: every suite inside Debian's 6.1 and 6.12 under qemu, 5.10 refused"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~7.5 min)"
 	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
 	@echo "make soak       minutes of churn with 100k open connections (SOAK_SECONDS, SOAK_OPEN)"
@@ -174,14 +175,17 @@ run: deps all
 unit: $(UNIT_BINS)
 	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests ./tests/run.sh --unit
 
+# Everything: unit and scenario tests here, then every suite again inside each kernel of KERNELS
+# (Debian's, under qemu: tests/kernels/guest.sh).  KERNELS= runs this machine's suites only.
 # With SANITIZE=1 every sanitizer report (tcpfate, unit tests) counts as a failed test.
-test: test-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
-	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests SANITIZE=$(SANITIZE) ./tests/run.sh
-
-# The suites again inside other kernels (tests/kernels/): KERNELS="6.1 6.12" by default.
 KERNELS ?= 5.10 6.1 6.12
-test-kernels: test-deps kernel-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn
-	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests ./tests/kernels/matrix.sh $(KERNELS)
+TEST_NEEDS := test-deps all $(UNIT_BINS) $(TOOL_BINS) $(TOOLS)/bench/churn $(if $(strip $(KERNELS)),kernel-deps)
+test: $(TEST_NEEDS)
+	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests SANITIZE=$(SANITIZE) TEST_KERNELS="$(KERNELS)" ./tests/run.sh
+
+# The kernel matrix alone.
+test-kernels: $(TEST_NEEDS) kernel-deps
+	$(Q)TEST_BIN_DIR=$(OUTPUT)/tests TEST_KERNELS="$(KERNELS)" ./tests/run.sh --kernels
 
 # Minutes of churn with many open connections: exact counts, no loss, flat memory.
 soak: test-deps all $(TOOL_BINS) $(TOOLS)/bench/churn

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test and ends with "N passed, N failed".
-#   tests/run.sh           unit tests, then scenario tests (root)
-#   tests/run.sh --unit    unit tests only
-# Each test prints TAP-style lines ("ok - ..." / "not ok - ..."); this counts them.
+#   tests/run.sh             unit tests, scenario tests (root), then the kernel matrix
+#   tests/run.sh --unit      unit tests only
+#   tests/run.sh --kernels   the kernel matrix only
+# The kernel matrix runs every suite again inside each of Debian's kernels named in TEST_KERNELS
+# (default: none), booted under qemu by tests/kernels/guest.sh; below tcpfate's floor (5.10) the
+# test is that tcpfate refuses to start.
+# Each test prints TAP-style lines ("ok - ..." / "not ok - ..."); this counts them.  TEST_ECHO_OK=1
+# also prints the ok lines (the matrix counts a guest's lines that way).
 set -u
 cd "$(dirname "$0")/.."
 passed=0
@@ -28,7 +33,7 @@ tally() { # NAME COMMAND...
 	local p f
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
-	grep '^not ok ' "$log"
+	if [ -n "${TEST_ECHO_OK:-}" ]; then grep -E '^(not )?ok ' "$log"; else grep '^not ok ' "$log"; fi
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with status $rc (see $log)"
 		tail -5 "$log" | sed 's/^/#   /'
@@ -44,8 +49,20 @@ tally() { # NAME COMMAND...
 	failed=$((failed + f))
 }
 
+# One kernel of the matrix: every suite inside it, or, below the floor, the refusal.
+kernel_suites() { # SERIES
+	if [ "$1" == 5.10 ]; then
+		bash tests/kernels/guest.sh "$1" ./tests/kernels/floor.sh
+	else
+		bash tests/kernels/guest.sh "$1" env TEST_ECHO_OK=1 TEST_BIN_DIR="$BIN_DIR" \
+			TEST_TIME_SCALE="${TEST_TIME_SCALE:-8}" ./tests/run.sh
+	fi
+}
+
+[ "${1:-}" == --kernels ] && set -- --kernels-only
 # Every tests/unit/test_*.c has its binary: a missing one is a failure, never a silent skip.
 for src in tests/unit/test_*.c; do
+	[ "${1:-}" == --kernels-only ] && break
 	t="$BIN_DIR/$(basename "$src" .c)"
 	if [ ! -x "$t" ]; then
 		echo "# unit/$(basename "$t")"
@@ -57,16 +74,22 @@ for src in tests/unit/test_*.c; do
 done
 # The pure parts written in shell and awk (the benchmark's table): no root either.
 for t in tests/unit/*.sh; do
+	[ "${1:-}" == --kernels-only ] && break
 	tally "unit/$(basename "$t" .sh)" bash "$t"
 done
 
 if [ "${1:-}" != "--unit" ]; then
 	if [ "$(id -u)" -ne 0 ]; then
-		echo "# scenario tests skipped: they need root (sudo make test)"
+		echo "# scenario tests and the kernel matrix skipped: they need root (sudo make test)"
 		skipped=$((skipped + 1))
 	else
-		for s in tests/scenarios/*.sh; do
+		[ "${1:-}" == --kernels-only ] || for s in tests/scenarios/*.sh; do
 			tally "scenario/$(basename "$s" .sh)" bash "$s"
+		done
+		for k in ${TEST_KERNELS:-}; do
+			start=$SECONDS
+			tally "kernel/$k" kernel_suites "$k"
+			echo "#   (kernel $k: $((SECONDS - start)) s)"
 		done
 	fi
 fi

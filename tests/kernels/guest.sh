@@ -47,11 +47,19 @@ if [ -n "${apt_dir:-}" ] && ! ls "$apt_dir"/lists/*_Packages >/dev/null 2>&1; th
 	printf 'deb [signed-by=%s] http://deb.debian.org/debian bullseye main\n' "$keyring" >"$apt_dir/sources.list"
 	apt-get "${apt_opts[@]}" update -q >/dev/null 2>&1 || die "cannot read Debian 11's package lists"
 fi
-pkg=$(apt-cache "${apt_opts[@]}" search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -1)
-[ -n "$pkg" ] || die "no package matches $pattern (apt-get update?)"
+newest() { apt-cache "${apt_opts[@]}" search --names-only "$pattern" 2>/dev/null | awk '{ print $1 }' | sort -V | tail -1; }
+download() { (cd "$CACHE" && apt-get "${apt_opts[@]}" download -q "$pkg" >/dev/null 2>&1); }
+pkg=$(newest)
 tree=$CACHE/$pkg
+if [ -z "$pkg" ] || [ ! -d "$tree/boot" ] && ! download; then
+	# Package lists older than the archive name a kernel it no longer has: read them again, once.
+	apt-get "${apt_opts[@]}" update -qq >/dev/null 2>&1
+	pkg=$(newest)
+	tree=$CACHE/$pkg
+	[ -n "$pkg" ] || die "no package matches $pattern"
+fi
 if [ ! -d "$tree/boot" ]; then
-	(cd "$CACHE" && apt-get "${apt_opts[@]}" download -q "$pkg" >/dev/null 2>&1) || die "cannot download $pkg"
+	[ -s "$(ls "$CACHE/${pkg}"_*.deb 2>/dev/null | head -1)" ] || download || die "cannot download $pkg"
 	rm -rf "$tree.tmp" && dpkg-deb -x "$CACHE/${pkg}"_*.deb "$tree.tmp" && mv "$tree.tmp" "$tree" ||
 		die "cannot unpack $pkg"
 fi
@@ -59,10 +67,12 @@ kver=$(ls "$tree/lib/modules")
 vmlinuz=$tree/boot/vmlinuz-$kver
 
 # --- the initramfs: busybox, the modules to reach the shared root, and all the kernel's modules
-initrd=$CACHE/$pkg.initrd
+# The name carries the initramfs' layout version: a change to it below builds them again.
+initrd=$CACHE/$pkg.initrd-2
 if [ ! -s "$initrd" ]; then
 	work=$(mktemp -d /tmp/tcpfate-initrd.XXXXXX)
-	mkdir -p "$work"/{bin,proc,sys,dev,root,new,upper,lib/modules}
+	mkdir -p "$work"/{bin,proc,sys,dev,root,new,upper,lib/modules,boot}
+	cp "$tree/boot/config-$kver" "$work/boot/" # a Debian machine's /boot has its kernel's config
 	cp "$(command -v busybox)" "$work/bin/busybox"
 	depmod -b "$tree" "$kver"
 	cp -a "$tree/lib/modules/$kver" "$work/lib/modules/"
@@ -79,6 +89,7 @@ mount -t tmpfs -o size=2g tmpfs /upper; mkdir -p /upper/u /upper/w
 mount -t overlay overlay -o lowerdir=/root,upperdir=/upper/u,workdir=/upper/w /new
 for d in proc sys dev; do mount --move /$d /new/$d; done
 mkdir -p /new/lib/modules && mount -t tmpfs tmpfs /new/lib/modules && cp -a /lib/modules/* /new/lib/modules/
+mount -t tmpfs tmpfs /new/boot && cp -a /boot/* /new/boot/
 mount -t tmpfs tmpfs /new/run; mkdir -p /new/run/netns
 mount -t cgroup2 none /new/sys/fs/cgroup 2>/dev/null
 mount -t bpf bpf /new/sys/fs/bpf 2>/dev/null

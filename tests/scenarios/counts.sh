@@ -66,7 +66,8 @@ for run in 1 2 3 4 5; do
 	ended=$(jq -c --argjson ns "$NETNS_A" 'select(.event == "close" and .netns == $ns and
 		((.sport >= 19400 and .sport <= 19401) or (.dport >= 19400 and .dport <= 19401)))' "$OUT3" | wc -l)
 	echo "# load from ready, run $run: made $made, $(jq -c '{tracked, ended, events_lost, ends_unseen}' <<<"$summary")"
-	check_cmp "load from ready, run $run: connections made" "$made" -gt 1000
+	# A real load, whatever the machine's speed (a guest under TCG makes a few hundred a second).
+	check_cmp "load from ready, run $run: connections made" "$made" -ge 100
 	check "load from ready, run $run: both ends of every connection reported (+ unseen)" \
 		"$((ended + $(jq -r .ends_unseen <<<"$summary")))" "$((2 * made))"
 	check "load from ready, run $run: nothing lost at start-up" "$(jq -r '.events_lost + .untracked' <<<"$summary")" 0
@@ -89,7 +90,7 @@ kill "$CHURN_PID" 2>/dev/null
 wait "$CHURN_PID" 2>/dev/null
 summary=$(jq -c 'select(.event == "summary")' "$OUT2")
 echo "# stopped mid-churn: $(jq -c '{tracked, ended, open_now, events_lost, ends_unseen, closes_submitted}' <<<"$summary")"
-check_cmp "stopped mid-churn: connections seen" "$(jq -r .tracked <<<"$summary")" -gt 1000
+check_cmp "stopped mid-churn: connections seen" "$(jq -r .tracked <<<"$summary")" -ge 100
 check "stopped mid-churn: every close the kernel submitted was reported" \
 	"$(jq -r .ended <<<"$summary")" "$(jq -r .closes_submitted <<<"$summary")"
 check "stopped mid-churn: accounting adds up" \
