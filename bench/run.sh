@@ -48,6 +48,7 @@ cleanup() {
 	[ -n "$TRACER_PID" ] && kill -INT "$TRACER_PID" 2>/dev/null && wait "$TRACER_PID" 2>/dev/null
 	[ -n "$HOLDER_PID" ] && kill "$HOLDER_PID" 2>/dev/null && wait "$HOLDER_PID" 2>/dev/null
 	rm -rf "$WORK"
+	[ -n "${TRACEFS_MOUNTED:-}" ] && umount /sys/kernel/tracing 2>/dev/null
 }
 trap cleanup EXIT
 
@@ -58,6 +59,26 @@ for tool in tcplife tcpstates; do
 		exit 1
 	}
 done
+
+# tcplife and tcpstates attach classic tracepoints, whose ids libbpf reads from tracefs: mounted
+# here when it is not (and unmounted at the end).  Where that fails, their rows say why they did
+# not run, and the table is finished without them.
+NOT_RUN=() # "config|reason"
+TRACEFS_MOUNTED=
+if [[ " ${CONFIGS[*]} " == *" tcplife "* || " ${CONFIGS[*]} " == *" tcpstates "* ]] &&
+	[ ! -d /sys/kernel/tracing/events ] && [ ! -d /sys/kernel/debug/tracing/events ]; then
+	if mount -t tracefs tracefs /sys/kernel/tracing 2>"$WORK/tracefs.err" && [ -d /sys/kernel/tracing/events ]; then
+		TRACEFS_MOUNTED=1
+		echo "bench: mounted tracefs at /sys/kernel/tracing for tcplife and tcpstates (unmounted at the end)" >&2
+	else
+		why="tracefs is not mounted and could not be: $(head -1 "$WORK/tracefs.err")"
+		for tool in tcplife tcpstates; do
+			[[ " ${CONFIGS[*]} " == *" $tool "* ]] && NOT_RUN+=("$tool|$why")
+		done
+		read -r -a CONFIGS <<<"$(tr ' ' '\n' <<<"${CONFIGS[*]}" | grep -vxE 'tcplife|tcpstates' | tr '\n' ' ')"
+		echo "bench: not running tcplife and tcpstates: $why" >&2
+	fi
+fi
 TCPLIFE=$(command -v tcplife || echo /usr/sbin/tcplife)
 TCPSTATES=$(command -v tcpstates || echo /usr/sbin/tcpstates)
 
@@ -230,6 +251,9 @@ report_table() { awk -f "$ROOT/bench/report_table.awk" "$WORK/rows"; }
 	echo "$((SECS * 2))s (the scan of open connections is a cost per second, spread over more connections)."
 	echo
 	report_table
+	for row in "${NOT_RUN[@]}"; do
+		echo "| cac, rr | 0 | ${row%%|*} | not run: ${row#*|} | | | | | | |"
+	done
 	echo
 	echo "Raw rows (seq mode config rep open-conns rate p50_us p99_us connections cpu_us peak_rss_kb closes lost):"
 	echo
