@@ -170,3 +170,38 @@ check "no line at all with netns 0 and port 0" \
 check_cmp "open at the end: no more than the connected sockets there are (a listener is not one)" \
 	"$(jq -r 'select(.event == "summary") | .open_now' "$OUT")" -le "$connected"
 check "no warning about any listener" "$(jq -c 'select(.event == "warning" and .state == "LISTEN")' "$OUT" | wc -l)" 0
+
+# --- owners of accepted connections on kernels before 6.3 -------------------------------------
+# Without sock_send_length/sock_recv_length, forced here with TCPFATE_OWNER: "read" takes the
+# owner from tcp_rcv_space_adjust (a receive that copied data); "accept" from fexit on
+# inet_csk_accept where the kernel allows fexit, else from reads as well.
+loaded() { bpftool prog show 2>/dev/null | grep -c " name $1 "; }
+port=25200
+for mode in read accept; do
+	port=$((port + 1))
+	TCPFATE_OWNER=$mode start_tcpfate "$WORK/owner-$mode.json" || exit 0
+	if grep -q "owners of accepted connections taken at accept()" "$WORK/owner-$mode.json.err"; then
+		hook=tf_accept
+	else
+		hook=tf_rcv_space_adjust
+	fi
+	check "TCPFATE_OWNER=$mode: $hook loaded, sock_*_length not" \
+		"$(loaded "$hook") $(loaded tf_send_length) $(loaded tf_recv_length)" "1 0 0"
+	[ "$mode" == read ] && check "TCPFATE_OWNER=read: tcp_rcv_space_adjust is the hook" "$hook" tf_rcv_space_adjust
+	# The client resets the connection once answered: the server, blocked in recv(), never closes
+	# it first, so nothing but the hook under test can name the server.
+	drive own$mode-srv "$NS_B" server "$B4" "$port" reply
+	wait_line own$mode-srv listening
+	ip netns exec "$NS_A" python3 -c "
+import socket, struct
+s = socket.create_connection(('$B4', $port))
+s.sendall(b'GET / HTTP/1.1\r\n\r\n')
+s.recv(100)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()"
+	wait_line own$mode-srv '^done'
+	sleep 0.3
+	stop_tcpfate
+	expect_record "TCPFATE_OWNER=$mode: the accepting side names its owner" "$WORK/owner-$mode.json" \
+		".sport == $port and .netns == $NETNS_B" label=reset cause=peer pid="$(field own$mode-srv pid)" comm=tcpdrive
+done

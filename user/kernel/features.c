@@ -238,6 +238,24 @@ static int tracepoint_args(const struct btf *btf, const char *tp)
 	return btf_vlen(t) - 1;
 }
 
+/*
+ * Where accepted connections learn their owner (see bpf/owner.bpf.h).
+ * TCPFATE_OWNER=accept or TCPFATE_OWNER=read takes the path of kernels
+ * before 6.3 here too, for its tests: accept() where fexit is allowed, or
+ * the first read.
+ */
+static void choose_owner_hooks(struct tf_features *k, const struct btf *btf)
+{
+	const char *force = getenv("TCPFATE_OWNER");
+
+	k->has_io_tracepoints = !force && tracepoint_args(btf, "sock_send_length") >= 1 &&
+				tracepoint_args(btf, "sock_recv_length") >= 1;
+	if (k->has_io_tracepoints)
+		return;
+	k->has_accept_fexit = !(force && !strcmp(force, "read")) && accept_fexit_loads(btf);
+	k->has_rcv_space_tracepoint = !k->has_accept_fexit && tracepoint_args(btf, "tcp_rcv_space_adjust") >= 1;
+}
+
 void tf_features_probe(struct tf_features *k)
 {
 	struct btf *btf;
@@ -258,12 +276,7 @@ void tf_features_probe(struct tf_features *k)
 		k->has_receive_reset = tracepoint_args(btf, "tcp_receive_reset") >= 1;
 		k->has_error_report = tracepoint_args(btf, "inet_sk_error_report") >= 1;
 		k->has_timer_expire = tracepoint_args(btf, "timer_expire_entry") >= 1;
-		k->has_io_tracepoints = tracepoint_args(btf, "sock_send_length") >= 1 &&
-					tracepoint_args(btf, "sock_recv_length") >= 1;
-		if (!k->has_io_tracepoints) {
-			k->has_rcv_space_tracepoint = tracepoint_args(btf, "tcp_rcv_space_adjust") >= 1;
-			k->has_accept_fexit = accept_fexit_loads(btf);
-		}
+		choose_owner_hooks(k, btf);
 		k->has_rdonly_cast = btf__find_by_name_kind(btf, "bpf_rdonly_cast", BTF_KIND_FUNC) > 0;
 		k->scan = choose_scan(btf, k->has_rdonly_cast);
 		btf__free(btf);

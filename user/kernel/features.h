@@ -36,7 +36,7 @@ struct tf_features {
 	bool has_io_tracepoints;     /* sock_send_length / sock_recv_length (6.3+) */
 	/* Without them, owners of accepted connections come from (probed only then): */
 	bool has_accept_fexit;       /* fexit on inet_csk_accept, where the kernel allows fexit */
-	bool has_rcv_space_tracepoint; /* tcp_rcv_space_adjust: a receive that copied data */
+	bool has_rcv_space_tracepoint; /* tcp_rcv_space_adjust (a receive that copied data): only without fexit */
 	bool has_rdonly_cast;        /* the bpf_rdonly_cast kfunc (6.2+): cheap reads in the scan */
 	enum tf_scan_kind scan;      /* how open connections are scanned */
 	unsigned int config_hz;      /* CONFIG_HZ from the kernel's config; 0: not readable (measured after load) */
