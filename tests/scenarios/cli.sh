@@ -73,7 +73,7 @@ check "--port: both ends of the matching connection, nothing else" \
 check "--port: two records (client and server)" "$(jq -c 'select(.event == "close")' "$OUT" | wc -l)" 2
 
 # --- text output, --duration, SIGTERM, closed pipe ------------------------------
-"$TCPFATE" --duration 3 >"$WORK/text.out" 2>"$WORK/text.err" &
+"$TCPFATE" --duration $((3 * SCALE)) >"$WORK/text.out" 2>"$WORK/text.err" &
 TEXT_PID=$!
 until grep -q '^tcpfate: ready' "$WORK/text.err" 2>/dev/null; do sleep 0.05; done
 exchange text 127.0.0.1 7030 no-reply request

@@ -67,12 +67,15 @@ grep -q 'reopened' "$WORK/rotate.err" && ok "SIGHUP: said so" || not_ok "SIGHUP:
 MNT=$WORK/small
 mkdir -p "$MNT"
 mount -t tmpfs -o size=256k tcpfate-test "$MNT"
-"$TCPFATE" --json --output "$MNT/out.json" --duration 6 >/dev/null 2>"$WORK/full.err" &
+# Stopped by SIGTERM once the load is done, however long that took.
+"$TCPFATE" --json --output "$MNT/out.json" >/dev/null 2>"$WORK/full.err" &
 PID=$!
 BG_PIDS+=("$PID")
 until grep -q '^tcpfate: ready' "$WORK/full.err" 2>/dev/null; do sleep 0.05; done
 ip netns exec "$NS_A" "$CHURN" --mode cac --count 5000 --workers 1 --port 28100 >/dev/null
 exchange late 28021
+sleep 0.5
+kill -TERM "$PID"
 wait "$PID"
 check "full disk: ran to the end (exit 0)" "$?" 0
 grep -q 'cannot write output' "$WORK/full.err" && ok "full disk: reported" || not_ok "full disk: reported"
@@ -85,7 +88,7 @@ grep -qE '^tcpfate: [0-9]+ connections ended' "$WORK/full.err" && ok "full disk:
 # A recording on the same small disk (emptied first, so that the schema fits): rows the disk
 # refuses are counted, and recorded + dropped = ended.
 rm -f "$MNT/out.json"
-"$TCPFATE" --json --record "$MNT/rec.db" --duration 6 >"$WORK/fullrec.json" 2>"$WORK/fullrec.err" &
+"$TCPFATE" --json --record "$MNT/rec.db" >"$WORK/fullrec.json" 2>"$WORK/fullrec.err" &
 PID=$!
 BG_PIDS+=("$PID")
 until grep -q '^tcpfate: ready' "$WORK/fullrec.err" 2>/dev/null; do
@@ -93,6 +96,8 @@ until grep -q '^tcpfate: ready' "$WORK/fullrec.err" 2>/dev/null; do
 	sleep 0.05
 done
 ip netns exec "$NS_A" "$CHURN" --mode cac --count 5000 --workers 1 --port 28100 >/dev/null
+sleep 0.5
+kill -TERM "$PID"
 wait "$PID"
 check "full disk, recording: ran to the end (exit 0)" "$?" 0
 summary=$(jq -c 'select(.event == "summary")' "$WORK/fullrec.json")
@@ -265,13 +270,14 @@ elif command -v valgrind >/dev/null; then
 	# Memory the kernel fills (BPF map lookups, the ring buffer) is invisible to valgrind's
 	# definedness tracking; this run is about leaks and invalid accesses.
 	valgrind --leak-check=full --undef-value-errors=no --errors-for-leak-kinds=definite,indirect \
-		--error-exitcode=9 --log-file="$WORK/valgrind.log" "$TCPFATE" --duration 6 --json --record "$WORK/vg.db" \
+		--error-exitcode=9 --log-file="$WORK/valgrind.log" "$TCPFATE" --json --record "$WORK/vg.db" \
 		--metrics 127.0.0.1:19998 -o "$WORK/vg.json" 2>"$WORK/vg.err" &
 	VG=$!
-	deadline=$((SECONDS + 60))
+	deadline=$((SECONDS + 60 * SCALE))
 	until grep -q '^tcpfate: ready' "$WORK/vg.err" 2>/dev/null || [ $SECONDS -ge $deadline ]; do sleep 0.2; done
 	exchange vg 28051
 	curl -s http://127.0.0.1:19998/metrics >/dev/null
+	kill -TERM "$VG"
 	wait "$VG"
 	check "valgrind: clean exit, no leak, no invalid access" "$? $(grep -o 'ERROR SUMMARY: [0-9]* errors' "$WORK/valgrind.log")" \
 		"0 ERROR SUMMARY: 0 errors"

@@ -115,7 +115,7 @@ stop_tcpfate
 # --- the unit's capabilities are enough, as an unprivileged user -------------------
 CAPS_OUT=$WORK/caps.json
 setpriv --reuid=65534 --regid=65534 --clear-groups --inh-caps="$UNIT_CAPS" --ambient-caps="$UNIT_CAPS" \
-	"$TCPFATE" --json --duration 4 >"$CAPS_OUT" 2>"$CAPS_OUT.err" &
+	"$TCPFATE" --json --duration $((4 * SCALE)) >"$CAPS_OUT" 2>"$CAPS_OUT.err" &
 CAPS_PID=$!
 until grep -q '^tcpfate: ready' "$CAPS_OUT.err" 2>/dev/null || ! kill -0 $CAPS_PID 2>/dev/null; do sleep 0.05; done
 drive capcli "$NS_A" client $B4 23999 connect
