@@ -24,7 +24,7 @@ if [ "${SANITIZE:-}" = 1 ]; then
 fi
 
 tally() { # NAME COMMAND...
-	local name=$1 log rc
+	local name=$1 log rc start=$SECONDS
 	shift
 	log="$LOG_DIR/$(basename "$name").log"
 	echo "# $name"
@@ -44,7 +44,7 @@ tally() { # NAME COMMAND...
 		tail -5 "$log" | sed 's/^/#   /'
 		f=1
 	fi
-	echo "#   $p passed, $f failed"
+	echo "#   $p passed, $f failed ($((SECONDS - start)) s)"
 	passed=$((passed + p))
 	failed=$((failed + f))
 }
@@ -87,9 +87,7 @@ if [ "${1:-}" != "--unit" ]; then
 			tally "scenario/$(basename "$s" .sh)" bash "$s"
 		done
 		for k in ${TEST_KERNELS:-}; do
-			start=$SECONDS
 			tally "kernel/$k" kernel_suites "$k"
-			echo "#   (kernel $k: $((SECONDS - start)) s)"
 		done
 	fi
 fi

@@ -128,7 +128,7 @@ accel=tcg
 [ -n "${GUEST_KVM:-}" ] && accel=kvm:tcg
 boot() {
 	rm -f "$run/vfs.sock"
-	"$VIRTIOFSD" --socket-path="$run/vfs.sock" -o source="$run/share" -o cache=none --thread-pool-size=0 \
+	"$VIRTIOFSD" --socket-path="$run/vfs.sock" -o source="$run/share" -o cache=always --thread-pool-size=0 \
 		>"$run/virtiofsd.log" 2>&1 &
 	vpid=$!
 	for _ in $(seq 50); do [ -S "$run/vfs.sock" ] && break; sleep 0.1; done
