@@ -110,7 +110,7 @@ expect_record() {
 	for kv in "$@"; do
 		prog+="${prog:+, }(.${kv%%=*} | if type == \"string\" then . else tojson end)"
 	done
-	mapfile -t values < <(jq -r "$prog" <<<"$rec")
+	mapfile -t values <<<"$(jq -r "$prog" <<<"$rec")"
 	for kv in "$@"; do
 		key=${kv%%=*}
 		want=${kv#*=}

@@ -68,7 +68,7 @@ vmlinuz=$tree/boot/vmlinuz-$kver
 
 # --- the initramfs: busybox, the modules to reach the shared root, and all the kernel's modules
 # The name carries the initramfs' layout version: a change to it below builds them again.
-initrd=$CACHE/$pkg.initrd-2
+initrd=$CACHE/$pkg.initrd-3
 if [ ! -s "$initrd" ]; then
 	work=$(mktemp -d /tmp/tcpfate-initrd.XXXXXX)
 	mkdir -p "$work"/{bin,proc,sys,dev,root,new,upper,lib/modules,boot}
@@ -90,6 +90,8 @@ mount -t overlay overlay -o lowerdir=/root,upperdir=/upper/u,workdir=/upper/w /n
 for d in proc sys dev; do mount --move /$d /new/$d; done
 mkdir -p /new/lib/modules && mount -t tmpfs tmpfs /new/lib/modules && cp -a /lib/modules/* /new/lib/modules/
 mount -t tmpfs tmpfs /new/boot && cp -a /boot/* /new/boot/
+# What udev would add to /dev: bash's process substitution uses /dev/fd.
+ln -s /proc/self/fd /new/dev/fd; ln -s fd/0 /new/dev/stdin; ln -s fd/1 /new/dev/stdout; ln -s fd/2 /new/dev/stderr
 mount -t tmpfs tmpfs /new/run; mkdir -p /new/run/netns
 mount -t cgroup2 none /new/sys/fs/cgroup 2>/dev/null
 mount -t bpf bpf /new/sys/fs/bpf 2>/dev/null
