@@ -39,6 +39,7 @@ struct conn {
 	__u32 open_at_freeze; /* claimed once, by the final scan or by its own close */
 	__u32 netns; /* with the tuple: a socket found gone can no longer say */
 	__u64 sk;    /* the socket's address, for the scan */
+	__u64 cgroup_id; /* with the tuple, for the same reason */
 };
 
 /*
@@ -104,6 +105,7 @@ static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock 
 	c->dport = dport;
 	c->family = family;
 	c->netns = netns_inum(skc);
+	c->cgroup_id = sock_cgroup_id(&tp->inet_conn.icsk_inet.sk);
 	if (family == AF_INET) {
 		__builtin_memset(c->saddr, 0, sizeof(c->saddr));
 		__builtin_memset(c->daddr, 0, sizeof(c->daddr));

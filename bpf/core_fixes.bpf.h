@@ -26,4 +26,34 @@ static __always_inline struct sock *sock_of_keepalive_timer(const struct timer_l
 	return (void *)timer - bpf_core_field_offset(struct sock, sk_timer);
 }
 
+/*
+ * The socket's cgroup (v2): set when the socket is made (an accepted one
+ * inherits its listener's) and never changed after, whichever process holds
+ * it later.  Since 5.15 sock_cgroup_data points at the cgroup; before, it was
+ * a union whose `val` holds the pointer unless its low bit says it holds
+ * net_cls/net_prio data instead.  Returns the cgroup's id (its directory's
+ * inode number in the cgroup2 file system), 0 when unknown.
+ */
+struct sock_cgroup_data___union {
+	__u64 val;
+} __attribute__((preserve_access_index));
+
+struct sock___union_cgrp {
+	struct sock_cgroup_data___union sk_cgrp_data;
+} __attribute__((preserve_access_index));
+
+static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
+{
+	struct cgroup *cgrp;
+	__u64 val;
+
+	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
+		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
+	} else {
+		val = BPF_CORE_READ((const struct sock___union_cgrp *)sk, sk_cgrp_data.val);
+		cgrp = (val & 1) ? NULL : (struct cgroup *)val;
+	}
+	return cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
+}
+
 #endif /* TF_CORE_FIXES_BPF_H */

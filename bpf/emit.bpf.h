@@ -19,6 +19,7 @@ static __always_inline void record_from_conn(struct tf_record *r, const struct c
 	r->dport = c->dport;
 	r->family = c->family;
 	r->netns = c->netns;
+	r->cgroup_id = c->cgroup_id;
 	r->pid = c->pid;
 	__builtin_memcpy(r->comm, c->comm, sizeof(r->comm));
 	r->syn_retrans = c->syn_retrans;
@@ -72,6 +73,8 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	/* Kept with the tuple; a connect that failed before its tuple was complete reads it here. */
 	if (!r->netns)
 		r->netns = netns_inum(&sk->__sk_common);
+	if (!r->cgroup_id)
+		r->cgroup_id = sock_cgroup_id(sk);
 	/* Before 6.10 the RST of a close tells no reason: unread data is what makes it ABORT_ON_CLOSE. */
 	r->unread_at_close = tp->rcv_nxt - tp->copied_seq - fin;
 	r->srtt_us = tp->srtt_us >> 3;

@@ -215,6 +215,7 @@ static __always_inline int scan_entry(struct conn_entry *e, bool iter, void *seq
 	s.direction = c->direction;
 	s.pid = c->pid;
 	s.netns = c->netns; /* kept with the tuple, complete past the handshake */
+	s.cgroup_id = c->cgroup_id;
 	__builtin_memcpy(s.comm, c->comm, sizeof(s.comm));
 	scan_output(iter, seq, &s);
 	return 0;

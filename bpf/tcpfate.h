@@ -76,6 +76,7 @@ struct tf_record {
 	__u64 rx_bytes;
 	__u64 tx_bytes;        /* acknowledged by the peer */
 	__u64 retrans_bytes;
+	__u64 cgroup_id;       /* the socket's cgroup v2 (its directory's inode); 0 unknown */
 	__u8 saddr[TF_ADDR_LEN];
 	__u8 daddr[TF_ADDR_LEN];
 	__u32 pid;             /* owning process (tgid); 0 unknown */
@@ -117,6 +118,7 @@ struct tf_open_sample {
 	__u64 peer_fin_ns;     /* CLOSE_WAIT since (0: not in CLOSE_WAIT) */
 	__u64 loss_since_ns;   /* first unacknowledged retransmission (0: none) */
 	__u64 probe0_since_ns; /* first zero-window probe (0: none) */
+	__u64 cgroup_id;
 	__u8 saddr[TF_ADDR_LEN];
 	__u8 daddr[TF_ADDR_LEN];
 	__u32 pid;

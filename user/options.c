@@ -26,12 +26,18 @@ enum {
 	OPT_MAX_AGE,
 	OPT_MAX_SIZE,
 	OPT_USER,
+	OPT_CONTAINER,
+	OPT_UNIT,
+	OPT_CGROUP,
 };
 
 static const struct option long_options[] = {
 	{ "pid", required_argument, NULL, 'p' },
 	{ "comm", required_argument, NULL, 'c' },
 	{ "port", required_argument, NULL, OPT_PORT },
+	{ "container", required_argument, NULL, OPT_CONTAINER },
+	{ "unit", required_argument, NULL, OPT_UNIT },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "failures", no_argument, NULL, 'x' },
@@ -70,6 +76,9 @@ void tf_options_usage(FILE *out)
 	      "  -p, --pid PID         only connections owned by PID (repeatable)\n"
 	      "  -c, --comm NAME       only connections owned by a process named NAME\n"
 	      "      --port PORT       only connections with PORT at either end (repeatable)\n"
+	      "      --container ID    only sockets of the container whose id starts with ID\n"
+	      "      --unit NAME       only sockets of the systemd unit NAME (nginx.service)\n"
+	      "      --cgroup PATH     only sockets in the cgroup PATH or below it (/system.slice)\n"
 	      "  -4, --ipv4            only IPv4\n"
 	      "  -6, --ipv6            only IPv6\n"
 	      "  -x, --failures        only connections whose label is not ok\n"
@@ -273,6 +282,24 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			if (o->filter.n_ports == TF_FILTER_MAX)
 				return fail(err, err_len, "too many --port options (at most %d)", TF_FILTER_MAX);
 			o->filter.ports[o->filter.n_ports++] = (uint16_t)v;
+			break;
+		case OPT_CONTAINER:
+			if (!*optarg || strlen(optarg) > TF_CONTAINER_ID_LEN ||
+			    strspn(optarg, "0123456789abcdef") != strlen(optarg))
+				return fail(err, err_len, "invalid --container '%s': expected 1-%d lowercase hex digits of an id",
+					    optarg, TF_CONTAINER_ID_LEN);
+			strcpy(o->filter.container, optarg);
+			break;
+		case OPT_UNIT:
+			if (!*optarg || strlen(optarg) >= sizeof(o->filter.unit) || strchr(optarg, '/'))
+				return fail(err, err_len, "invalid --unit '%s': expected a unit name such as nginx.service", optarg);
+			strcpy(o->filter.unit, optarg);
+			break;
+		case OPT_CGROUP:
+			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->filter.cgroup))
+				return fail(err, err_len, "invalid --cgroup '%s': expected a path from the cgroup2 mount, "
+					    "starting with /", optarg);
+			strcpy(o->filter.cgroup, optarg);
 			break;
 		case '4':
 		case '6':

@@ -16,12 +16,15 @@ struct tf_filter {
 	uint16_t ports[TF_FILTER_MAX];
 	int n_ports;
 	char comm[16];   /* empty: any */
+	char container[TF_CONTAINER_ID_LEN + 1]; /* --container: id prefix; empty: any */
+	char unit[TF_UNIT_LEN];                  /* --unit */
+	char cgroup[256];                        /* --cgroup: path prefix */
 	int family;      /* 0 any, 4, 6 */
 	bool failures_only;
 };
 
 bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v);
 /* Live warnings are failures in the making: shown under --failures too. */
-bool tf_filter_match_sample(const struct tf_filter *f, const struct tf_open_sample *s);
+bool tf_filter_match_sample(const struct tf_filter *f, const struct tf_open_sample *s, const struct tf_cgroup *cg);
 
 #endif

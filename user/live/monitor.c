@@ -19,6 +19,7 @@
 #include "output/output.h"
 #include "output/sink.h"
 #include "live/owner_search.h"
+#include "identity/cgroups.h"
 #include "live/pending.h"
 #include "kernel/privileges.h"
 #include "record/recorder.h"
@@ -62,6 +63,7 @@ struct monitor {
 	struct tf_loss_notice loss;     /* a full table or ring, said while it happens */
 	uint64_t last_loss_check_ms;
 	struct tf_output_sink out;
+	struct tf_cgroups cgroups;  /* sockets' cgroups, resolved to paths and identities */
 };
 
 /* A connection's story is complete: classify, count, and print if wanted. */
@@ -72,6 +74,7 @@ static void report(const struct tf_record *rec, void *ctx)
 	bool shown;
 
 	tf_conn_view_init(&v, rec, m->mono_to_wall_ns);
+	v.cgroup = tf_cgroups_find(&m->cgroups, rec->cgroup_id);
 	shown = tf_filter_match(&m->opts->filter, &v);
 	m->summary.ended++;
 	m->summary.labels[v.verdict.label]++;
@@ -94,13 +97,17 @@ static void report(const struct tf_record *rec, void *ctx)
 static void on_warning(const struct tf_warning *w, void *ctx)
 {
 	struct monitor *m = ctx;
+	const struct tf_cgroup *cg;
 
 	if (!w->ended)
 		m->summary.warnings[w->kind]++;
-	if (m->opts->quiet || m->out.broken || !tf_filter_match_sample(&m->opts->filter, w->sample))
+	if (m->opts->quiet || m->out.broken)
+		return;
+	cg = tf_cgroups_find(&m->cgroups, w->sample->cgroup_id);
+	if (!tf_filter_match_sample(&m->opts->filter, w->sample, cg))
 		return;
 	if (m->opts->json)
-		tf_json_warning(m->out.f, w, m->mono_to_wall_ns);
+		tf_json_warning(m->out.f, w, cg, m->mono_to_wall_ns);
 	else
 		tf_text_warning(m->out.f, w, m->mono_to_wall_ns);
 }
@@ -316,6 +323,8 @@ int tf_monitor_run(const struct tf_options *o)
 	if (tf_sink_open(&m.out, o->output))
 		return 1;
 	tf_features_probe(&kernel);
+	/* Without cgroup2 (a v1-only host) records carry the cgroup id alone. */
+	tf_cgroups_init(&m.cgroups);
 	tf_rst_reasons_load();
 	tf_pending_init(&m.pending);
 	for (int k = 0; k < TF_WARN_COUNT; k++)
@@ -391,6 +400,7 @@ out:
 		tf_metrics_free(&metrics);
 	}
 	tf_pending_free(&m.pending);
+	tf_cgroups_free(&m.cgroups);
 	tf_warnings_free(&m.watch);
 	free(m.samples);
 	tf_rst_reasons_free();

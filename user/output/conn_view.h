@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <stdint.h>
 #include "classify.h"
+#include "identity/cgroups.h"
 
 struct tf_conn_view {
 	const struct tf_record *rec;
@@ -22,6 +23,7 @@ struct tf_conn_view {
 	const char *rst_reason; /* name of the reason for the RST we sent, if any */
 	bool rst_reason_inferred; /* from what the record shows; the kernel gave none (before 6.10) */
 	int64_t end_wall_ns;   /* wall-clock time of the end */
+	const struct tf_cgroup *cgroup; /* the socket's cgroup, resolved by the caller; NULL unknown */
 	/* Milliseconds; NAN when unknown or not applicable. */
 	double duration_ms;
 	double connect_ms;

@@ -28,6 +28,27 @@ static void uint_if_set(struct json_writer *w, const char *key, uint64_t v)
 		jw_uint(w, key, v);
 }
 
+/* The socket's cgroup and what its path names; only what is known. */
+static void identity(struct json_writer *w, uint64_t cgroup_id, const struct tf_cgroup *cg)
+{
+	if (!cgroup_id)
+		return;
+	jw_uint(w, TF_KEY_CGROUP_ID, cgroup_id);
+	if (!cg)
+		return;
+	jw_string(w, TF_KEY_CGROUP, cg->path);
+	if (cg->ident.container_id[0])
+		jw_plain(w, TF_KEY_CONTAINER_ID, cg->ident.container_id);
+	if (cg->ident.runtime)
+		jw_plain(w, TF_KEY_CONTAINER_RUNTIME, cg->ident.runtime);
+	if (cg->ident.pod_uid[0])
+		jw_plain(w, TF_KEY_POD_UID, cg->ident.pod_uid);
+	if (cg->ident.pod_qos)
+		jw_plain(w, TF_KEY_POD_QOS, cg->ident.pod_qos);
+	if (cg->ident.unit[0])
+		jw_string(w, TF_KEY_UNIT, cg->ident.unit);
+}
+
 void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 {
 	const struct tf_record *r = v->rec;
@@ -50,6 +71,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 		jw_null(&w, TF_KEY_PID);
 	jw_string_n(&w, TF_KEY_COMM, r->comm[0] ? r->comm : NULL, sizeof(r->comm));
 	jw_uint(&w, TF_KEY_NETNS, r->netns);
+	identity(&w, r->cgroup_id, v->cgroup);
 	jw_uint(&w, TF_KEY_FAMILY, v->family);
 	jw_plain(&w, TF_KEY_DIRECTION, v->direction);
 	jw_plain_n(&w, TF_KEY_SADDR, v->saddr, v->saddr_len);
@@ -84,7 +106,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	sb_flush_to(&sb, out);
 }
 
-void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns)
+void tf_json_warning(FILE *out, const struct tf_warning *w, const struct tf_cgroup *cg, int64_t mono_to_wall_ns)
 {
 	const struct tf_open_sample *s = w->sample;
 	int family = s->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -107,6 +129,7 @@ void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall
 		jw_null(&jw, "pid");
 	jw_string_n(&jw, "comm", s->comm[0] ? s->comm : NULL, sizeof(s->comm));
 	jw_uint(&jw, "netns", s->netns);
+	identity(&jw, s->cgroup_id, cg);
 	jw_uint(&jw, "family", family == AF_INET6 ? 6 : 4);
 	jw_plain(&jw, "direction", s->direction == TF_DIR_OUT ? "out" : s->direction == TF_DIR_IN ? "in" : NULL);
 	jw_plain(&jw, "saddr", saddr);

@@ -12,6 +12,7 @@ void tf_text_connection(FILE *out, const struct tf_conn_view *v);
 void tf_json_connection(FILE *out, const struct tf_conn_view *v);
 /* Live warnings: an episode that lasted long enough, or its end. */
 void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
-void tf_json_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns);
+/* cg: the socket's cgroup, resolved by the caller (NULL unknown). */
+void tf_json_warning(FILE *out, const struct tf_warning *w, const struct tf_cgroup *cg, int64_t mono_to_wall_ns);
 
 #endif

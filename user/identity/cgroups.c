@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/stat.h>
+#include "identity/cgroups.h"
+#include "lib/clock.h"
+#include "lib/grow.h"
+
+#define WALK_EVERY_NS 1000000000ULL
+#define WALK_DEPTH 32 /* deeper than any runtime or systemd nests */
+
+bool tf_cgroup2_mount(FILE *mountinfo, char *out, size_t len)
+{
+	char line[4096];
+
+	/* "36 25 0:31 / /sys/fs/cgroup rw,nosuid shared:9 - cgroup2 cgroup2 rw,nsdelegate" */
+	while (fgets(line, sizeof(line), mountinfo)) {
+		char *sep = strstr(line, " - "), mnt[PATH_MAX], fstype[64], root[PATH_MAX];
+
+		if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+		    sscanf(sep + 3, "%63s", fstype) != 1)
+			continue;
+		/* Our own namespace's view of the whole hierarchy: its root is "/". */
+		if (!strcmp(fstype, "cgroup2") && !strcmp(root, "/") && strlen(mnt) < len) {
+			strcpy(out, mnt);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int add(struct tf_cgroups *cg, uint64_t id, const char *path)
+{
+	struct tf_cgroup *c;
+
+	if (cookie_index_get(&cg->index, id) >= 0)
+		return 0;
+	if (TF_GROW(cg->items, cg->cap, cg->n + 1, 64) || cookie_index_reserve(&cg->index))
+		return -1;
+	c = &cg->items[cg->n];
+	c->id = id;
+	c->path = strdup(*path ? path : "/");
+	if (!c->path)
+		return -1;
+	tf_identity_parse(c->path, &c->ident);
+	cookie_index_put(&cg->index, id, (uint32_t)cg->n);
+	cg->n++;
+	return 0;
+}
+
+/* Every directory under dirfd (path `rel` from the mount), depth first. */
+static void walk(struct tf_cgroups *cg, int dirfd, char *rel, size_t rel_len, int depth)
+{
+	DIR *d = fdopendir(dirfd);
+	struct dirent *e;
+
+	if (!d) {
+		close(dirfd);
+		return;
+	}
+	while ((e = readdir(d))) {
+		struct stat st;
+		size_t n = strlen(e->d_name);
+		int sub;
+
+		if (e->d_type != DT_DIR || e->d_name[0] == '.' || rel_len + 1 + n >= PATH_MAX)
+			continue;
+		sub = openat(dirfd, e->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (sub < 0)
+			continue;
+		if (fstat(sub, &st)) {
+			close(sub);
+			continue;
+		}
+		rel[rel_len] = '/';
+		memcpy(rel + rel_len + 1, e->d_name, n + 1);
+		if (add(cg, (uint64_t)st.st_ino, rel) || depth >= WALK_DEPTH)
+			close(sub);
+		else
+			walk(cg, sub, rel, rel_len + 1 + n, depth + 1);
+		rel[rel_len] = '\0';
+	}
+	closedir(d);
+}
+
+static void walk_all(struct tf_cgroups *cg)
+{
+	char rel[PATH_MAX] = "";
+	struct stat st;
+	int fd = open(cg->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	cg->last_walk_ns = tf_monotonic_ns();
+	cg->walks++;
+	if (fd < 0)
+		return;
+	if (!fstat(fd, &st))
+		add(cg, (uint64_t)st.st_ino, "/");
+	walk(cg, fd, rel, 0, 0);
+}
+
+bool tf_cgroups_init(struct tf_cgroups *cg)
+{
+	FILE *f = fopen("/proc/self/mountinfo", "r");
+	bool found;
+
+	memset(cg, 0, sizeof(*cg));
+	if (!f)
+		return false;
+	found = tf_cgroup2_mount(f, cg->root, sizeof(cg->root));
+	fclose(f);
+	if (!found) {
+		cg->root[0] = '\0';
+		return false;
+	}
+	walk_all(cg);
+	return true;
+}
+
+const struct tf_cgroup *tf_cgroups_find(struct tf_cgroups *cg, uint64_t id)
+{
+	long pos;
+
+	if (!id || !cg->root[0])
+		return NULL;
+	pos = cookie_index_get(&cg->index, id);
+	if (pos < 0 && tf_monotonic_ns() - cg->last_walk_ns >= WALK_EVERY_NS) {
+		walk_all(cg);
+		pos = cookie_index_get(&cg->index, id);
+	}
+	return pos < 0 ? NULL : &cg->items[pos];
+}
+
+void tf_cgroups_free(struct tf_cgroups *cg)
+{
+	for (size_t i = 0; i < cg->n; i++)
+		free(cg->items[i].path);
+	free(cg->items);
+	cookie_index_free(&cg->index);
+	memset(cg, 0, sizeof(*cg));
+}
