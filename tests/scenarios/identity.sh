@@ -18,7 +18,8 @@ CG_POD=$SLICE/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod$UID
 CG_CLI=$CG_POD/cri-containerd-$ID_CLI.scope
 CG_UNIT=$SLICE/tftest-web.service
 CG_MOVED=$SLICE/moved-to.scope
-CGROUPS=("$CG_SRV" "$CG_CLI" "$CG_POD" "$CG_POD/.." "$CG_POD/../.." "$CG_UNIT" "$CG_MOVED" "$SLICE")
+CGROUPS=("$CG_SRV" "$CG_CLI" "$CG_POD" "$SLICE/kubepods.slice/kubepods-burstable.slice" "$SLICE/kubepods.slice"
+	"$CG_UNIT" "$CG_MOVED" "$SLICE") # deepest first: the order they are removed in
 
 identity_cleanup() {
 	ns_stop_all
