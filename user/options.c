@@ -284,22 +284,16 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			o->filter.ports[o->filter.n_ports++] = (uint16_t)v;
 			break;
 		case OPT_CONTAINER:
-			if (!*optarg || strlen(optarg) > TF_CONTAINER_ID_LEN ||
-			    strspn(optarg, "0123456789abcdef") != strlen(optarg))
-				return fail(err, err_len, "invalid --container '%s': expected 1-%d lowercase hex digits of an id",
-					    optarg, TF_CONTAINER_ID_LEN);
-			strcpy(o->filter.container, optarg);
+			if (tf_option_container(optarg, &o->filter.identity, err, err_len))
+				return -1;
 			break;
 		case OPT_UNIT:
-			if (!*optarg || strlen(optarg) >= sizeof(o->filter.unit) || strchr(optarg, '/'))
-				return fail(err, err_len, "invalid --unit '%s': expected a unit name such as nginx.service", optarg);
-			strcpy(o->filter.unit, optarg);
+			if (tf_option_unit(optarg, &o->filter.identity, err, err_len))
+				return -1;
 			break;
 		case OPT_CGROUP:
-			if (optarg[0] != '/' || strlen(optarg) >= sizeof(o->filter.cgroup))
-				return fail(err, err_len, "invalid --cgroup '%s': expected a path from the cgroup2 mount, "
-					    "starting with /", optarg);
-			strcpy(o->filter.cgroup, optarg);
+			if (tf_option_cgroup(optarg, &o->filter.identity, err, err_len))
+				return -1;
 			break;
 		case '4':
 		case '6':

@@ -57,7 +57,8 @@ drive_in "$CG_CLI" pre-cli "$NS_A" client "$B4" 26006 request --after-signal
 wait_line pre-cli connected
 
 OUT=$WORK/identity.json
-start_tcpfate "$OUT" || exit 0
+DB=$WORK/identity.db
+start_tcpfate "$OUT" --record "$DB" || exit 0
 kill -USR1 "$(field pre-cli pid)"
 # A second instance shows only the server's container (an id prefix, as docker ps shortens it).
 FILTERED=$WORK/filtered.json
@@ -123,3 +124,46 @@ check "every close record here carries a cgroup id" \
 check "--container: only the container's records" \
 	"$(jq -r 'select(.event == "close") | .container_id' "$FILTERED" | sort -u | tr '\n' ' ')" "$ID_SRV "
 expect_record "--container: its reset is there" "$FILTERED" "$(srv 26001)" label=reset
+
+# --- recordings: the identity columns (schema 2), reports by service, and a schema 1 file -------
+expect_sql() { sqlite3 -separator ' ' "$1" "$2" 2>&1; }
+check "recording: the identity columns of the reset's server end" \
+	"$(expect_sql "$DB" "SELECT container_id, container_runtime, unit IS NULL FROM connections WHERE sport = 26001")" \
+	"$ID_SRV docker 1"
+check "recording: the hang-up's server end names its unit" \
+	"$(expect_sql "$DB" "SELECT unit, cgroup FROM connections WHERE sport = 26002")" \
+	"tftest-web.service $(rel "$CG_UNIT")"
+"$TCPFATE" report "$DB" --format json >"$WORK/report.json" 2>"$WORK/report.err"
+check "report: reads the recording" "$?" 0
+check "report: the services by failures name the pod's container" \
+	"$(jq -r '.top_services[].key' "$WORK/report.json" | grep -c "containerd ${ID_CLI:0:12} (pod $POD_UID)$")" 1
+"$TCPFATE" report "$DB" --unit tftest-web.service --format json >"$WORK/report-unit.json" 2>>"$WORK/report.err"
+check "report --unit: only the unit's connections (the hang-up's, the moved client's, the adopted one's servers)" \
+	"$(jq -r '.connections' "$WORK/report-unit.json")" 3
+"$TCPFATE" report "$OUT" --container "${ID_CLI:0:8}" --format json >"$WORK/report-cli.json" 2>>"$WORK/report.err"
+check "report --container over JSON lines: the client container's connections" \
+	"$(jq -r '.connections' "$WORK/report-cli.json")" 6
+
+# A schema 1 recording: reported as it is, then recorded into, which adds the columns and keeps its rows.
+V1=$WORK/v1.db
+sqlite3 "$V1" <"$ROOT/tests/fixtures/recording-v1.sql"
+"$TCPFATE" report "$V1" --format json >"$WORK/v1-report.json" 2>"$WORK/v1.err"
+check "schema 1: a report reads it" "$? $(jq -r .connections "$WORK/v1-report.json")" "0 2"
+start_tcpfate "$WORK/v1.json" --record "$V1" || exit 0
+drive_in "$CG_UNIT" v1-srv "$NS_B" server "$B4" 26007 reply
+wait_line v1-srv listening
+drive_in "$CG_CLI" v1-cli "$NS_A" client "$B4" 26007 request
+wait_line v1-cli '^done'
+wait_line v1-srv '^done'
+sleep 0.5
+stop_tcpfate
+check "schema 1, recorded into: now schema 2" "$(expect_sql "$V1" "PRAGMA user_version")" 2
+check "schema 1, recorded into: its rows are all there, unchanged" \
+	"$(expect_sql "$V1" "SELECT count(*), sum(cookie), group_concat(label) FROM connections WHERE host = 'old-host'")" \
+	"2 23 ok,reset"
+check "schema 1, recorded into: its rows have no identity" \
+	"$(expect_sql "$V1" "SELECT count(*) FROM connections WHERE host = 'old-host' AND cgroup_id IS NULL")" 2
+check "schema 1, recorded into: new rows have theirs" \
+	"$(expect_sql "$V1" "SELECT unit FROM connections WHERE sport = 26007")" tftest-web.service
+"$TCPFATE" report "$V1" --format json >"$WORK/v1-report2.json" 2>>"$WORK/v1.err"
+check "schema 1, recorded into: a report reads old and new rows" "$(jq -r .connections "$WORK/v1-report2.json")" 4

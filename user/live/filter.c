@@ -33,27 +33,11 @@ static bool owner_and_ends_match(const struct tf_filter *f, int family, uint32_t
 	return pid_match(f, pid) && port_match(f, sport, dport);
 }
 
-/*
- * --container (an id prefix, as `docker ps` shortens them), --unit (a name),
- * --cgroup (a path prefix, at a component boundary).  A socket whose cgroup
- * is unknown matches none of them.
- */
 static bool identity_match(const struct tf_filter *f, const struct tf_cgroup *cg)
 {
-	size_t n;
-
-	if (!f->container[0] && !f->unit[0] && !f->cgroup[0])
+	if (tf_identity_filter_empty(&f->identity))
 		return true;
-	if (!cg)
-		return false;
-	if (f->container[0] && strncmp(cg->ident.container_id, f->container, strlen(f->container)))
-		return false;
-	if (f->unit[0] && strcmp(cg->ident.unit, f->unit))
-		return false;
-	n = strlen(f->cgroup);
-	if (n && (strncmp(cg->path, f->cgroup, n) || (cg->path[n] && cg->path[n] != '/' && f->cgroup[n - 1] != '/')))
-		return false;
-	return true;
+	return cg && tf_identity_filter_match(&f->identity, cg->ident.container_id, cg->ident.unit, cg->path);
 }
 
 bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v)

@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "output/conn_view.h"
+#include "identity/identity_filter.h"
 
 #define TF_FILTER_MAX 64
 
@@ -16,9 +17,7 @@ struct tf_filter {
 	uint16_t ports[TF_FILTER_MAX];
 	int n_ports;
 	char comm[16];   /* empty: any */
-	char container[TF_CONTAINER_ID_LEN + 1]; /* --container: id prefix; empty: any */
-	char unit[TF_UNIT_LEN];                  /* --unit */
-	char cgroup[256];                        /* --cgroup: path prefix */
+	struct tf_identity_filter identity; /* --container, --unit, --cgroup */
 	int family;      /* 0 any, 4, 6 */
 	bool failures_only;
 };

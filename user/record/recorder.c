@@ -56,7 +56,15 @@
 	X(SRTT_US, TF_KEY_SRTT_US, "INTEGER")                                                          \
 	X(RST_REASON, TF_KEY_RST_REASON, "TEXT")                                                       \
 	X(LAST_STATE, TF_KEY_LAST_STATE, "TEXT")                                                       \
-	X(COOKIE, TF_KEY_COOKIE, "INTEGER")
+	X(COOKIE, TF_KEY_COOKIE, "INTEGER")                                                            \
+	/* Schema 2: the socket's identity (NULL in rows of schema 1 files, which gain the columns). */ \
+	X(CGROUP_ID, TF_KEY_CGROUP_ID, "INTEGER")                                                      \
+	X(CGROUP, TF_KEY_CGROUP, "TEXT")                                                               \
+	X(CONTAINER_ID, TF_KEY_CONTAINER_ID, "TEXT")                                                   \
+	X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME, "TEXT")                                         \
+	X(POD_UID, TF_KEY_POD_UID, "TEXT")                                                             \
+	X(POD_QOS, TF_KEY_POD_QOS, "TEXT")                                                             \
+	X(UNIT, TF_KEY_UNIT, "TEXT")
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -109,6 +117,7 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
 {
 	const struct tf_record *rec = &it->rec;
 	sqlite3_stmt *st = r->insert;
+	const struct tf_cgroup *cg;
 	struct tf_conn_view v;
 	char comm[TF_COMM_LEN + 1];
 	int rc;
@@ -153,6 +162,16 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
 	bind_text(st, P(RST_REASON), v.rst_reason);
 	bind_text(st, P(LAST_STATE), tf_state_name(rec->old_state));
 	sqlite3_bind_int64(st, P(COOKIE), (sqlite3_int64)rec->cookie);
+	if (rec->cgroup_id)
+		sqlite3_bind_int64(st, P(CGROUP_ID), (sqlite3_int64)rec->cgroup_id);
+	if ((cg = tf_cgroups_find(&r->cgroups, rec->cgroup_id))) {
+		bind_text(st, P(CGROUP), cg->path);
+		bind_text(st, P(CONTAINER_ID), cg->ident.container_id);
+		bind_text(st, P(CONTAINER_RUNTIME), cg->ident.runtime);
+		bind_text(st, P(POD_UID), cg->ident.pod_uid);
+		bind_text(st, P(POD_QOS), cg->ident.pod_qos);
+		bind_text(st, P(UNIT), cg->ident.unit);
+	}
 	rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : -1;
 }
@@ -264,6 +283,38 @@ static void *writer_main(void *arg)
 	return NULL;
 }
 
+#define COLUMN_ADD(id, name, type) { name, type },
+
+/*
+ * An older recording gains the columns added since (each nullable, so its
+ * rows read them as NULL): the only migration the schema has needed.
+ */
+static int add_missing_columns(sqlite3 *db)
+{
+	static const struct {
+		const char *name, *type;
+	} columns[] = { CONNECTION_COLUMNS(COLUMN_ADD) };
+	sqlite3_stmt *st;
+	char sql[160];
+
+	for (size_t i = 0; i < sizeof(columns) / sizeof(columns[0]); i++) {
+		bool present = false;
+
+		if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info('connections') WHERE name = ?1", -1, &st,
+				       NULL) != SQLITE_OK)
+			return -1;
+		sqlite3_bind_text(st, 1, columns[i].name, -1, SQLITE_STATIC);
+		present = sqlite3_step(st) == SQLITE_ROW;
+		sqlite3_finalize(st);
+		if (present)
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE connections ADD COLUMN %s %s", columns[i].name, columns[i].type);
+		if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+			return -1;
+	}
+	return 0;
+}
+
 /* A database we may write: new (schema created here), or ours and not from a newer tcpfate. */
 static int prepare_schema(struct tf_recorder *r, char *err, size_t err_len)
 {
@@ -291,10 +342,11 @@ static int prepare_schema(struct tf_recorder *r, char *err, size_t err_len)
 		return -1;
 	}
 	/* auto_vacuum must be chosen before the first table exists. */
-	if (sqlite3_exec(r->db, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL;"
-				"PRAGMA synchronous = NORMAL; PRAGMA user_version = " TF_STR(TF_SCHEMA_VERSION),
+	/* The version is set last: a file whose migration failed keeps its own. */
+	if (sqlite3_exec(r->db, "PRAGMA auto_vacuum = INCREMENTAL; PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL",
 			 NULL, NULL, NULL) != SQLITE_OK ||
-	    sqlite3_exec(r->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK) {
+	    sqlite3_exec(r->db, SCHEMA, NULL, NULL, NULL) != SQLITE_OK || add_missing_columns(r->db) ||
+	    sqlite3_exec(r->db, "PRAGMA user_version = " TF_STR(TF_SCHEMA_VERSION), NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, err_len, "cannot create the schema: %s", sqlite3_errmsg(r->db));
 		return -1;
 	}
@@ -340,6 +392,8 @@ int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s
 		snprintf(err, err_len, "cannot prepare the insert: %s", sqlite3_errmsg(r->db));
 		goto fail;
 	}
+	/* The writer resolves identities with a cache of its own: the monitor's is its thread's. */
+	tf_cgroups_init(&r->cgroups);
 	r->cap = QUEUE_CAP;
 	r->queue = malloc(r->cap * sizeof(*r->queue));
 	if (!r->queue || pthread_mutex_init(&r->lock, NULL) || pthread_cond_init(&r->wake, NULL)) {
@@ -356,6 +410,7 @@ fail:
 	sqlite3_finalize(r->insert);
 	sqlite3_close(r->db);
 	free(r->queue);
+	tf_cgroups_free(&r->cgroups);
 	memset(r, 0, sizeof(*r));
 	return -1;
 }
@@ -399,6 +454,7 @@ void tf_recorder_close(struct tf_recorder *r)
 	sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(r->db);
 	free(r->queue);
+	tf_cgroups_free(&r->cgroups);
 	pthread_cond_destroy(&r->wake);
 	pthread_mutex_destroy(&r->lock);
 	/* The counts outlive the recorder: the summary reads them after this. */

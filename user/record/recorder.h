@@ -10,12 +10,13 @@
 #define TF_RECORDER_H
 
 #include <pthread.h>
+#include "identity/cgroups.h"
 #include <stdbool.h>
 #include <stdint.h>
 #include "tcpfate.h"
 
 /* The schema this tcpfate writes (PRAGMA user_version); documented in docs/recording.md. */
-#define TF_SCHEMA_VERSION 1
+#define TF_SCHEMA_VERSION 2
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x) /* a number as a string literal, for SQL */
 
@@ -42,6 +43,7 @@ struct tf_recorder {
 	uint64_t max_age_s;    /* 0: keep everything */
 	uint64_t max_bytes;    /* 0: no size limit */
 	char host[64];
+	struct tf_cgroups cgroups; /* the writer thread's own */
 };
 
 /*

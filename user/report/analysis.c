@@ -68,6 +68,30 @@ static void process_of(const struct tf_row *r, char *buf, size_t len)
 		snprintf(buf, len, "%s", r->comm[0] ? r->comm : "?");
 }
 
+/*
+ * The service a row's socket belonged to: its container (with its pod),
+ * else its pod, else its systemd unit, else its cgroup path; "" when the
+ * row has no identity (older recordings), and then it is not counted.
+ */
+static void service_of(const struct tf_row *r, char *buf, size_t len)
+{
+	char who[128];
+
+	if (r->container_id[0])
+		snprintf(who, sizeof(who), "%s %.12s%s%s%s", r->runtime[0] ? r->runtime : "container", r->container_id,
+			 r->pod_uid[0] ? " (pod " : "", r->pod_uid, r->pod_uid[0] ? ")" : "");
+	else if (r->pod_uid[0])
+		snprintf(who, sizeof(who), "pod %s", r->pod_uid);
+	else if (r->unit[0])
+		snprintf(who, sizeof(who), "%s", r->unit);
+	else
+		snprintf(who, sizeof(who), "%.127s", r->cgroup);
+	if (who[0] && r->host[0])
+		snprintf(buf, len, "%.63s %.94s", r->host, who);
+	else
+		snprintf(buf, len, "%s", who);
+}
+
 /* Counting per key with a growable table; keys are few compared with rows. */
 struct counter {
 	struct tf_group *g;
@@ -187,7 +211,7 @@ out:
 
 int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 {
-	struct counter remotes = { 0 }, procs = { 0 }, hosts = { 0 };
+	struct counter remotes = { 0 }, procs = { 0 }, services = { 0 }, hosts = { 0 };
 	double span, *scratch;
 	char key[160];
 
@@ -249,12 +273,19 @@ int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 			g->failures += failed;
 			g->by_label[r->label]++;
 		}
+		service_of(r, key, sizeof(key));
+		if (key[0] && (g = counter_get(&services, key))) {
+			g->total++;
+			g->failures += failed;
+			g->by_label[r->label]++;
+		}
 		counter_get(&hosts, r->host);
 	}
 	rep->hosts = hosts.n;
 	free(hosts.g);
 	rep->n_remotes = top_of(&remotes, rep->remotes);
 	rep->n_processes = top_of(&procs, rep->processes);
+	rep->n_services = top_of(&services, rep->services);
 	for (int l = 0; l < TF_LABEL_COUNT; l++) {
 		distribution(rows, l, offsetof(struct tf_row, connect_ms), &rep->connect[l], scratch);
 		distribution(rows, l, offsetof(struct tf_row, duration_ms), &rep->lifetime[l], scratch);

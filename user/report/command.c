@@ -26,6 +26,9 @@ static void usage(FILE *out)
 	      "  -p, --pid PID          only connections owned by PID (repeatable)\n"
 	      "  -c, --comm NAME        only connections owned by command NAME\n"
 	      "      --remote HOST[:PORT]  only connections to (or from) HOST, [IPv6]:PORT for IPv6\n"
+	      "      --container ID     only sockets of the container whose id starts with ID\n"
+	      "      --unit NAME        only sockets of the systemd unit NAME\n"
+	      "      --cgroup PATH      only sockets in the cgroup PATH or below it\n"
 	      "      --label L          only connections labelled L (ok, hang-up, reset, refused, syn-timeout,\n"
 	      "                         retries-exhausted, unreachable)\n"
 	      "      --format F         text (default), json or html\n"
@@ -77,6 +80,8 @@ int tf_report_main(int argc, char **argv)
 		{ "pid", required_argument, NULL, 'p' },   { "comm", required_argument, NULL, 'c' },
 		{ "remote", required_argument, NULL, 'r' }, { "label", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
+		{ "container", required_argument, NULL, 'C' }, { "unit", required_argument, NULL, 'u' },
+		{ "cgroup", required_argument, NULL, 'g' },
 		{ "help", no_argument, NULL, 'h' },         { 0 },
 	};
 	struct tf_report_filter filter;
@@ -107,6 +112,18 @@ int tf_report_main(int argc, char **argv)
 			break;
 		case 'c':
 			if (tf_option_comm(optarg, filter.comm, err, sizeof(err)))
+				goto bad_option;
+			break;
+		case 'C':
+			if (tf_option_container(optarg, &filter.identity, err, sizeof(err)))
+				goto bad_option;
+			break;
+		case 'u':
+			if (tf_option_unit(optarg, &filter.identity, err, sizeof(err)))
+				goto bad_option;
+			break;
+		case 'g':
+			if (tf_option_cgroup(optarg, &filter.identity, err, sizeof(err)))
 				goto bad_option;
 			break;
 		case 'r':

@@ -264,6 +264,9 @@ void tf_report_html(FILE *out, const struct tf_report *rep)
 
 	groups(out, "remotes", "Top remote endpoints by failures", "endpoint", rep->remotes, rep->n_remotes);
 	groups(out, "processes", "Top processes by failures", "process", rep->processes, rep->n_processes);
+	if (rep->n_services)
+		groups(out, "services", "Top services (containers, pods, units) by failures", "service", rep->services,
+		       rep->n_services);
 	dist_svg(out, "connect", "Connect time (p50 &bull; p90 | p99 | max)", rep->connect);
 	dist_svg(out, "lifetime", "Lifetime (p50 &bull; p90 | p99 | max)", rep->lifetime);
 	dist_svg(out, "to-failure", "Time to failure (p50 &bull; p90 | p99 | max)", rep->to_failure);

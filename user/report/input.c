@@ -36,6 +36,8 @@ bool tf_report_row_match(const struct tf_report_filter *f, const struct tf_row *
 		return false;
 	if (f->remote_port && f->remote_port != r->dport)
 		return false;
+	if (!tf_identity_filter_match(&f->identity, r->container_id, r->unit, r->cgroup))
+		return false;
 	if (f->n_pids) {
 		for (int i = 0; i < f->n_pids; i++)
 			if (f->pids[i] == r->pid)
@@ -139,6 +141,11 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	row->duration_ms = json_ms(o, TF_KEY_DURATION_MS);
 	row->connect_ms = json_ms(o, TF_KEY_CONNECT_MS);
 	row->time_to_fail_ms = json_ms(o, TF_KEY_TIME_TO_FAIL_MS);
+	copy(row->container_id, sizeof(row->container_id), json_str(o, TF_KEY_CONTAINER_ID));
+	copy(row->runtime, sizeof(row->runtime), json_str(o, TF_KEY_CONTAINER_RUNTIME));
+	copy(row->pod_uid, sizeof(row->pod_uid), json_str(o, TF_KEY_POD_UID));
+	copy(row->unit, sizeof(row->unit), json_str(o, TF_KEY_UNIT));
+	copy(row->cgroup, sizeof(row->cgroup), json_str(o, TF_KEY_CGROUP));
 	rc = 1;
 out:
 	json_decref(o);
@@ -212,15 +219,23 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(SADDR, TF_KEY_SADDR) X(SPORT, TF_KEY_SPORT) X(DADDR, TF_KEY_DADDR) X(DPORT, TF_KEY_DPORT)              \
 	X(FAMILY, TF_KEY_FAMILY) X(DURATION_MS, TF_KEY_DURATION_MS) X(CONNECT_MS, TF_KEY_CONNECT_MS)             \
 	X(TIME_TO_FAIL_MS, TF_KEY_TIME_TO_FAIL_MS) X(RX_BYTES, TF_KEY_RX_BYTES) X(TX_BYTES, TF_KEY_TX_BYTES)
+/* Schema 2's identity columns: read as NULL from a schema 1 file, which has none. */
+#define IDENTITY_COLUMNS(X)                                                                                    \
+	X(CONTAINER_ID, TF_KEY_CONTAINER_ID) X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME)                      \
+	X(POD_UID, TF_KEY_POD_UID) X(UNIT, TF_KEY_UNIT) X(CGROUP, TF_KEY_CGROUP)
 	enum {
 #define READ_ENUM(id, name) C_##id,
-		READ_COLUMNS(READ_ENUM)
+		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM)
 #undef READ_ENUM
 	};
 #define READ_NAME(id, name) name ", "
-	static const char query[] = "SELECT " READ_COLUMNS(READ_NAME) "id FROM connections"
-				    " WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end";
+#define NULL_NAME(id, name) "NULL, "
+	static const char query_v2[] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME)
+				       "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end";
+	static const char query_v1[] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME)
+				       "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end";
 #undef READ_NAME
+#undef NULL_NAME
 	sqlite3_stmt *st = NULL;
 	sqlite3 *db = NULL;
 	int version = 0, rc = -1, step;
@@ -244,7 +259,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 			 version, TF_SCHEMA_VERSION);
 		goto out;
 	}
-	if (version < 1 || sqlite3_prepare_v2(db, query, -1, &st, NULL) != SQLITE_OK) {
+	if (version < 1 || sqlite3_prepare_v2(db, version >= 2 ? query_v2 : query_v1, -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, err_len, "%s: an SQLite database, but not a tcpfate recording", path);
 		goto out;
 	}
@@ -276,6 +291,11 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		row.time_to_fail_ms = column_ms(st, C_TIME_TO_FAIL_MS);
 		row.rx_bytes = sqlite3_column_int64(st, C_RX_BYTES);
 		row.tx_bytes = sqlite3_column_int64(st, C_TX_BYTES);
+		copy(row.container_id, sizeof(row.container_id), (const char *)sqlite3_column_text(st, C_CONTAINER_ID));
+		copy(row.runtime, sizeof(row.runtime), (const char *)sqlite3_column_text(st, C_CONTAINER_RUNTIME));
+		copy(row.pod_uid, sizeof(row.pod_uid), (const char *)sqlite3_column_text(st, C_POD_UID));
+		copy(row.unit, sizeof(row.unit), (const char *)sqlite3_column_text(st, C_UNIT));
+		copy(row.cgroup, sizeof(row.cgroup), (const char *)sqlite3_column_text(st, C_CGROUP));
 		if (tf_report_row_match(f, &row) && tf_rows_push(rows, &row)) {
 			snprintf(err, err_len, "out of memory after %zu rows", rows->n);
 			goto out;

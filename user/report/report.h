@@ -32,6 +32,12 @@ struct tf_row {
 	char host[64];
 	char saddr[46];
 	char daddr[46];
+	/* The socket's identity (schema 2 recordings, JSON lines since identity); "" unknown. */
+	char container_id[TF_CONTAINER_ID_LEN + 1];
+	char runtime[12];
+	char pod_uid[TF_POD_UID_LEN + 1];
+	char unit[64];
+	char cgroup[160];
 };
 
 struct tf_rows {
@@ -47,6 +53,7 @@ struct tf_report_filter {
 	char remote[64];      /* host part; empty: any */
 	int remote_port;      /* 0: any */
 	int label;            /* -1: any */
+	struct tf_identity_filter identity; /* --container, --unit, --cgroup */
 };
 
 void tf_report_filter_init(struct tf_report_filter *f);
@@ -101,8 +108,8 @@ struct tf_report {
 	double bucket_s;                         /* timeline bucket width */
 	size_t n_buckets;
 	uint64_t (*timeline)[TF_LABEL_COUNT];    /* failures per bucket and label */
-	struct tf_group remotes[TF_REPORT_TOP], processes[TF_REPORT_TOP];
-	size_t n_remotes, n_processes;
+	struct tf_group remotes[TF_REPORT_TOP], processes[TF_REPORT_TOP], services[TF_REPORT_TOP];
+	size_t n_remotes, n_processes, n_services; /* services: containers, pods, units (rows with identity) */
 	struct tf_dist connect[TF_LABEL_COUNT], lifetime[TF_LABEL_COUNT], to_failure[TF_LABEL_COUNT];
 	struct tf_burst bursts[TF_REPORT_MAX_BURSTS];
 	size_t n_bursts;

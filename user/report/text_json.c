@@ -63,6 +63,17 @@ static void mix_text(FILE *out, const struct tf_group *g)
 	}
 }
 
+static void groups_text(FILE *out, const char *title, const struct tf_group *g, size_t n)
+{
+	fprintf(out, "\n%s\n", title);
+	for (size_t i = 0; i < n; i++) {
+		fprintf(out, "  %-40s %6llu of %-6llu ", g[i].key, (unsigned long long)g[i].failures,
+			(unsigned long long)g[i].total);
+		mix_text(out, &g[i]);
+		fputc('\n', out);
+	}
+}
+
 static void wrap(FILE *out, const char *text, int indent, int width)
 {
 	int col = indent;
@@ -146,20 +157,10 @@ void tf_report_text(FILE *out, const struct tf_report *rep)
 		}
 	}
 
-	fprintf(out, "\nTop remote endpoints by failures\n");
-	for (size_t i = 0; i < rep->n_remotes; i++) {
-		fprintf(out, "  %-40s %6llu of %-6llu ", rep->remotes[i].key, (unsigned long long)rep->remotes[i].failures,
-			(unsigned long long)rep->remotes[i].total);
-		mix_text(out, &rep->remotes[i]);
-		fputc('\n', out);
-	}
-	fprintf(out, "\nTop processes by failures\n");
-	for (size_t i = 0; i < rep->n_processes; i++) {
-		fprintf(out, "  %-40s %6llu of %-6llu ", rep->processes[i].key,
-			(unsigned long long)rep->processes[i].failures, (unsigned long long)rep->processes[i].total);
-		mix_text(out, &rep->processes[i]);
-		fputc('\n', out);
-	}
+	groups_text(out, "Top remote endpoints by failures", rep->remotes, rep->n_remotes);
+	groups_text(out, "Top processes by failures", rep->processes, rep->n_processes);
+	if (rep->n_services)
+		groups_text(out, "Top services (containers, pods, units) by failures", rep->services, rep->n_services);
 
 	dist_text(out, "Connect time", rep->connect);
 	dist_text(out, "Lifetime", rep->lifetime);
@@ -298,6 +299,7 @@ void tf_report_json(FILE *out, const struct tf_report *rep)
 	sb_char(&sb, ']');
 	json_groups(out, &sb, &w, "top_remotes", rep->remotes, rep->n_remotes);
 	json_groups(out, &sb, &w, "top_processes", rep->processes, rep->n_processes);
+	json_groups(out, &sb, &w, "top_services", rep->services, rep->n_services);
 	json_dists(&w, "connect_ms", rep->connect);
 	json_dists(&w, "lifetime_ms", rep->lifetime);
 	json_dists(&w, "time_to_failure_ms", rep->to_failure);
