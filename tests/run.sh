@@ -59,6 +59,11 @@ kernel_suites() { # SERIES
 	fi
 }
 
+guest_output() { # SERIES: what its guest printed, and its exit status
+	cat "$LOG_DIR/guest-$1.out"
+	return "$(cut -d' ' -f1 "$LOG_DIR/guest-$1.status")"
+}
+
 [ "${1:-}" == --kernels ] && set -- --kernels-only
 # Every tests/unit/test_*.c has its binary: a missing one is a failure, never a silent skip.
 for src in tests/unit/test_*.c; do
@@ -86,8 +91,18 @@ if [ "${1:-}" != "--unit" ]; then
 		[ "${1:-}" == --kernels-only ] || for s in tests/scenarios/*.sh; do
 			tally "scenario/$(basename "$s" .sh)" bash "$s"
 		done
+		# Side by side (each guest uses one host core), then counted in order.
 		for k in ${TEST_KERNELS:-}; do
-			tally "kernel/$k" kernel_suites "$k"
+			(
+				start=$SECONDS
+				kernel_suites "$k" >"$LOG_DIR/guest-$k.out" 2>&1
+				echo "$? $((SECONDS - start))" >"$LOG_DIR/guest-$k.status"
+			) &
+		done
+		wait
+		for k in ${TEST_KERNELS:-}; do
+			tally "kernel/$k" guest_output "$k"
+			echo "#   (kernel $k: $(cut -d' ' -f2 "$LOG_DIR/guest-$k.status") s in its guest)"
 		done
 	fi
 fi
