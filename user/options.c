@@ -29,6 +29,8 @@ enum {
 	OPT_CONTAINER,
 	OPT_UNIT,
 	OPT_CGROUP,
+	OPT_IDENTITY,
+	OPT_METRICS_IDENTITY,
 };
 
 static const struct option long_options[] = {
@@ -38,6 +40,7 @@ static const struct option long_options[] = {
 	{ "container", required_argument, NULL, OPT_CONTAINER },
 	{ "unit", required_argument, NULL, OPT_UNIT },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
+	{ "identity", no_argument, NULL, OPT_IDENTITY },
 	{ "ipv4", no_argument, NULL, '4' },
 	{ "ipv6", no_argument, NULL, '6' },
 	{ "failures", no_argument, NULL, 'x' },
@@ -57,6 +60,7 @@ static const struct option long_options[] = {
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
+	{ "metrics-identity", no_argument, NULL, OPT_METRICS_IDENTITY },
 	{ "warn-stalled", required_argument, NULL, OPT_WARN_STALLED },
 	{ "warn-close-wait", required_argument, NULL, OPT_WARN_CLOSE_WAIT },
 	{ "warn-retrans", required_argument, NULL, OPT_WARN_RETRANS },
@@ -85,6 +89,7 @@ void tf_options_usage(FILE *out)
 	      "\n"
 	      "Output:\n"
 	      "  -j, --json            one JSON object per line\n"
+	      "      --identity        text lines get a SERVICE column (container, pod or systemd unit)\n"
 	      "  -o, --output FILE     append the output to FILE (created 0600; symlinks refused)\n"
 	      "  -q, --quiet           no per-connection lines, only the summary\n"
 	      "      --duration SECS   stop after SECS seconds (1-31536000)\n"
@@ -105,6 +110,7 @@ void tf_options_usage(FILE *out)
 	      "      --metrics [ADDR:]PORT    serve metrics; 127.0.0.1 unless ADDR is given ([::1]:PORT for IPv6)\n"
 	      "      --metrics-top N          series per remote endpoint and per command for the first N seen,\n"
 	      "                               the rest as \"other\" (0-1000, default 0: off)\n"
+	      "      --metrics-identity       also per systemd unit and per container, under the same cap\n"
 	      "\n"
 	      "Tuning:\n"
 	      "      --interval MS     drain the ring buffer every MS ms (1-10000, default 100)\n"
@@ -282,6 +288,12 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 			if (o->filter.n_ports == TF_FILTER_MAX)
 				return fail(err, err_len, "too many --port options (at most %d)", TF_FILTER_MAX);
 			o->filter.ports[o->filter.n_ports++] = (uint16_t)v;
+			break;
+		case OPT_IDENTITY:
+			o->show_identity = true;
+			break;
+		case OPT_METRICS_IDENTITY:
+			o->metrics_identity = true;
 			break;
 		case OPT_CONTAINER:
 			if (tf_option_container(optarg, &o->filter.identity, err, err_len))

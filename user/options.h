@@ -14,6 +14,7 @@ struct tf_options {
 	bool help;
 	bool version;
 	bool quiet;              /* no per-connection lines, only the summary */
+	bool show_identity;      /* --identity: a SERVICE column in text lines */
 	bool no_existing;        /* skip adopting connections that predate start-up */
 	bool verbose;            /* libbpf's own messages (verifier logs) on stderr */
 	uint32_t duration_s;     /* 0: until a signal */
@@ -28,6 +29,7 @@ struct tf_options {
 	uint64_t max_size_bytes; /* recording retention by size; 0: no limit */
 	const char *metrics;     /* [ADDR:]PORT to serve /metrics on; NULL: off */
 	uint32_t metrics_top;    /* remote endpoints and processes with their own series */
+	bool metrics_identity;   /* --metrics-identity: units and containers too (same cap) */
 	uint32_t scan_interval_ms;            /* look at open connections this often; 0: no warnings */
 	uint32_t warn_after_ms[TF_WARN_COUNT]; /* how long a condition lasts before a warning */
 };

@@ -58,7 +58,8 @@ wait_line pre-cli connected
 
 OUT=$WORK/identity.json
 DB=$WORK/identity.db
-start_tcpfate "$OUT" --record "$DB" || exit 0
+MPORT=$((20000 + $$ % 10000))
+start_tcpfate "$OUT" --record "$DB" --metrics "127.0.0.1:$MPORT" --metrics-top 5 --metrics-identity || exit 0
 kill -USR1 "$(field pre-cli pid)"
 # A second instance shows only the server's container (an id prefix, as docker ps shortens it).
 FILTERED=$WORK/filtered.json
@@ -93,6 +94,7 @@ kill -USR1 "$(field mv-cli pid)"
 
 for n in rst hup ref ka mv pre; do wait_line $n-cli '^done' 30; done
 sleep 0.5
+curl -s "http://127.0.0.1:$MPORT/metrics" >"$WORK/scrape.txt"
 TCPFATE_PID=$TCPFATE_PID_FILTERED stop_tcpfate
 TCPFATE_PID=$TCPFATE_PID_MAIN stop_tcpfate
 
@@ -119,6 +121,14 @@ expect_record "predates tcpfate: the server's end, adopted, names its unit" "$OU
 check "every close record here carries a cgroup id" \
 	"$(jq -c "select(.event == \"close\" and (.netns == $NETNS_A or .netns == $NETNS_B) and .cgroup_id == null)" "$OUT" |
 		wc -l)" 0
+
+# --metrics-identity: series per container and per unit (opt-in, under --metrics-top's cap).
+check "metrics: the server container's reset" \
+	"$(grep -c "^tcpfate_container_connections_closed_total{container=\"${ID_SRV:0:12}\",label=\"reset\"} 1$" "$WORK/scrape.txt")" 1
+check "metrics: the client container's connections are all its own series (none in other)" \
+	"$(grep -c '^tcpfate_container_connections_closed_total{container="other"' "$WORK/scrape.txt")" 0
+check "metrics: the unit's hang-ups" \
+	"$(grep -c '^tcpfate_unit_connections_closed_total{unit="tftest-web.service",label="hang-up"} 2$' "$WORK/scrape.txt")" 1
 
 # --container: the server's container only (its reset and keepalive ends), nothing else.
 check "--container: only the container's records" \

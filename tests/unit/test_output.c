@@ -20,6 +20,16 @@ static char *render(void (*fn)(FILE *, const struct tf_conn_view *), const struc
 	return buf;
 }
 
+static void text_plain(FILE *f, const struct tf_conn_view *v)
+{
+	tf_text_connection(f, v, false);
+}
+
+static void text_identity(FILE *f, const struct tf_conn_view *v)
+{
+	tf_text_connection(f, v, true);
+}
+
 static struct tf_record refused_v6(void)
 {
 	struct tf_record r = {
@@ -64,7 +74,7 @@ static void text_line(void)
 
 	memcpy(r.comm, "ev\nil\033", 7);
 	tf_conn_view_init(&v, &r, 0);
-	s = render(tf_text_connection, &v);
+	s = render(text_plain, &v);
 	CHECK(strstr(s, "[::1]:40000") && strstr(s, "[fd00::2]:8080"), "text: IPv6 endpoints in brackets");
 	CHECK(strstr(s, "refused") && strstr(s, "ECONNREFUSED"), "text: label and errno");
 	CHECK(strstr(s, "ev?il?") != NULL, "text: control bytes in comm are replaced");
@@ -207,7 +217,7 @@ static void probe_counts(void)
 	r.flags = TF_F_ESTABLISHED | TF_F_ZERO_WINDOW;
 	tf_conn_view_init(&v, &r, 0);
 	CHECK(v.keepalive_probes == 0 && v.zero_window_probes == 3, "view: zero-window probes");
-	s = render(tf_text_connection, &v);
+	s = render(text_plain, &v);
 	CHECK(strstr(s, "zero_window_probes") != NULL, "text: zero-window probes");
 	r.sk_err = ECONNRESET;
 	r.flags |= TF_F_RST_RX;
@@ -215,8 +225,41 @@ static void probe_counts(void)
 	CHECK(v.zero_window_probes == 0, "view: no probe count when the end was a reset");
 }
 
+/* The socket's identity: JSON fields when known, a SERVICE column in text when asked, nothing otherwise. */
+static void identity_fields(void)
+{
+	struct tf_record r = refused_v6();
+	struct tf_cgroup cg = { .id = 77, .path = "/system.slice/docker-" };
+	struct tf_conn_view v;
+	char path[160], *s;
+
+	snprintf(path, sizeof(path), "/system.slice/docker-%s.scope",
+		 "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef");
+	cg.path = path;
+	tf_identity_parse(cg.path, &cg.ident);
+	r.cgroup_id = 77;
+	tf_conn_view_init(&v, &r, 0);
+	s = render(tf_json_connection, &v);
+	CHECK(strstr(s, "\"netns\":0,\"cgroup_id\":77,\"family\"") != NULL, "identity json: only the id when unresolved");
+	v.cgroup = &cg;
+	s = render(tf_json_connection, &v);
+	CHECK(strstr(s, "\"cgroup_id\":77,\"cgroup\":\"/system.slice/docker-0123456789abcdef") != NULL,
+	      "identity json: the path");
+	CHECK(strstr(s, "\"container_runtime\":\"docker\"") && !strstr(s, "\"unit\""),
+	      "identity json: runtime, and no unit for a container");
+	s = render(text_identity, &v);
+	CHECK(strstr(s, " docker:0123456789ab ") != NULL, "identity text: the SERVICE column");
+	s = render(text_plain, &v);
+	CHECK(!strstr(s, "docker:"), "identity text: no column unless asked");
+	r.cgroup_id = 0;
+	v.cgroup = NULL;
+	s = render(tf_json_connection, &v);
+	CHECK(!strstr(s, "cgroup"), "identity json: nothing when the cgroup is unknown");
+}
+
 int main(void)
 {
+	identity_fields();
 	numbers();
 	json_line();
 	text_line();

@@ -155,3 +155,22 @@ void tf_identity_parse(const char *path, struct tf_identity *id)
 		id->unit[unit_len] = '\0';
 	}
 }
+
+static const char *or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+void tf_identity_service(const char *container_id, const char *runtime, const char *pod_uid, const char *unit,
+			 const char *cgroup, char *buf, size_t len)
+{
+	container_id = or_empty(container_id);
+	pod_uid = or_empty(pod_uid);
+	if (*container_id)
+		snprintf(buf, len, "%s %.12s%s%s%s", runtime && *runtime ? runtime : "container", container_id,
+			 *pod_uid ? " (pod " : "", pod_uid, *pod_uid ? ")" : "");
+	else if (*pod_uid)
+		snprintf(buf, len, "pod %s", pod_uid);
+	else
+		snprintf(buf, len, "%s", unit && *unit ? unit : or_empty(cgroup));
+}

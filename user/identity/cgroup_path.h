@@ -9,6 +9,8 @@
 #ifndef TF_CGROUP_PATH_H
 #define TF_CGROUP_PATH_H
 
+#include <stddef.h>
+
 #define TF_CONTAINER_ID_LEN 64
 #define TF_POD_UID_LEN 36
 #define TF_UNIT_LEN 128
@@ -23,5 +25,14 @@ struct tf_identity {
 
 /* Fills *id from a cgroup v2 path ("/system.slice/nginx.service", relative to the mount). */
 void tf_identity_parse(const char *path, struct tf_identity *id);
+
+/*
+ * The service a socket belongs to, in a few words: its container (with its
+ * pod), else its pod, else its unit, else its cgroup path:
+ * "containerd 0123456789ab (pod 2d3b9c1e-...)", "pod ...", "nginx.service".
+ * Each argument may be NULL or "" when unknown; "" when all are.
+ */
+void tf_identity_service(const char *container_id, const char *runtime, const char *pod_uid, const char *unit,
+			 const char *cgroup, char *buf, size_t len);
 
 #endif

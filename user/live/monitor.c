@@ -91,7 +91,7 @@ static void report(const struct tf_record *rec, void *ctx)
 	if (m->opts->json)
 		tf_json_connection(m->out.f, &v);
 	else
-		tf_text_connection(m->out.f, &v);
+		tf_text_connection(m->out.f, &v, m->opts->show_identity);
 }
 
 static void on_warning(const struct tf_warning *w, void *ctx)
@@ -109,7 +109,7 @@ static void on_warning(const struct tf_warning *w, void *ctx)
 	if (m->opts->json)
 		tf_json_warning(m->out.f, w, cg, m->mono_to_wall_ns);
 	else
-		tf_text_warning(m->out.f, w, m->mono_to_wall_ns);
+		tf_text_warning(m->out.f, w, cg, m->opts->show_identity, m->mono_to_wall_ns);
 }
 
 /* While a long scan runs: drain the ring and release what has waited, as the loop would. */
@@ -271,7 +271,7 @@ static int start_sinks(struct monitor *m, struct tf_recorder *recorder, struct t
 		m->recorder = recorder;
 	}
 	if (o->metrics) {
-		if (tf_metrics_init(metrics, o->metrics_top, TCPFATE_VERSION)) {
+		if (tf_metrics_init(metrics, o->metrics_top, o->metrics_identity, TCPFATE_VERSION)) {
 			tf_error("out of memory for metrics");
 			return -1;
 		}
@@ -353,7 +353,7 @@ int tf_monitor_run(const struct tf_options *o)
 		goto out;
 	}
 	if (!o->json && !o->quiet)
-		tf_text_header(m.out.f);
+		tf_text_header(m.out.f, o->show_identity);
 	flush_output(&m);
 	if (bpf.hz_measured)
 		tf_info("the kernel's config is not readable: HZ %u, measured", bpf.hz);

@@ -55,13 +55,14 @@ static void top_count(struct tf_top *t, const char *key, enum tf_label label)
 	t->per_label[i][label]++;
 }
 
-int tf_metrics_init(struct tf_metrics *m, size_t top_n, const char *version)
+int tf_metrics_init(struct tf_metrics *m, size_t top_n, bool identity, const char *version)
 {
 	memset(m, 0, sizeof(*m));
 	m->version = version;
 	if (pthread_mutex_init(&m->lock, NULL))
 		return -1;
-	if (top_init(&m->remotes, top_n) || top_init(&m->processes, top_n)) {
+	if (top_init(&m->remotes, top_n) || top_init(&m->processes, top_n) ||
+	    top_init(&m->units, identity ? top_n : 0) || top_init(&m->containers, identity ? top_n : 0)) {
 		tf_metrics_free(m);
 		return -1;
 	}
@@ -72,6 +73,8 @@ void tf_metrics_free(struct tf_metrics *m)
 {
 	top_free(&m->remotes);
 	top_free(&m->processes);
+	top_free(&m->units);
+	top_free(&m->containers);
 	pthread_mutex_destroy(&m->lock);
 }
 
@@ -153,6 +156,19 @@ void tf_metrics_observe(struct tf_metrics *m, const struct tf_conn_view *v)
 		m->rst_received++;
 	top_count(&m->remotes, remote, label);
 	top_count(&m->processes, comm[0] ? comm : "unknown", label);
+	/*
+	 * Sockets of no unit (a container's, or of unknown cgroup) count as
+	 * "none", likewise for containers; a container by its short id, as
+	 * `docker ps` shows it.
+	 */
+	if (m->units.cap) {
+		char container[13];
+
+		snprintf(container, sizeof(container), "%.12s",
+			 v->cgroup && v->cgroup->ident.container_id[0] ? v->cgroup->ident.container_id : "none");
+		top_count(&m->units, v->cgroup && v->cgroup->ident.unit[0] ? v->cgroup->ident.unit : "none", label);
+		top_count(&m->containers, container, label);
+	}
 	pthread_mutex_unlock(&m->lock);
 }
 
@@ -276,6 +292,11 @@ static void render(struct tf_metrics *m, FILE *f)
 		   "Ended connections by remote endpoint (the first N seen, then other) and label.", &m->remotes);
 	top_series(f, "tcpfate_process_connections_closed_total", "comm",
 		   "Ended connections by owning command (the first N seen, then other) and label.", &m->processes);
+	top_series(f, "tcpfate_unit_connections_closed_total", "unit",
+		   "Ended connections by the socket's systemd unit (the first N seen, then other) and label.", &m->units);
+	top_series(f, "tcpfate_container_connections_closed_total", "container",
+		   "Ended connections by the socket's container (short id; the first N seen, then other) and label.",
+		   &m->containers);
 	counter(f, "tcpfate_events_lost_total", "Connection records lost because the ring buffer was full.",
 		h->kernel[TF_STAT_RING_LOST]);
 	counter(f, "tcpfate_late_facts_lost_total", "Late facts (RST or errno after close) that could not be merged.",

@@ -65,11 +65,15 @@ struct tf_metrics {
 	uint64_t rst_received;
 	struct tf_health health;
 	struct tf_top remotes, processes; /* cap 0: per-endpoint series off */
+	struct tf_top units, containers;  /* --metrics-identity; cap 0: off */
 	const char *version;
 };
 
-/* top_n: how many remote endpoints and processes get their own series (0: none). */
-int tf_metrics_init(struct tf_metrics *m, size_t top_n, const char *version);
+/*
+ * top_n: how many remote endpoints and processes get their own series (0:
+ * none); with `identity`, as many systemd units and containers too.
+ */
+int tf_metrics_init(struct tf_metrics *m, size_t top_n, bool identity, const char *version);
 void tf_metrics_free(struct tf_metrics *m);
 void tf_metrics_observe(struct tf_metrics *m, const struct tf_conn_view *v);
 void tf_metrics_set_health(struct tf_metrics *m, const struct tf_health *h);

@@ -11,10 +11,42 @@
 enum { W_TIME = 12, W_PID = 7, W_COMM = 15, W_DIR = 3, W_ENDPOINT = 21, W_LABEL = 17, W_CAUSE = 18,
        W_ERRNO = 12, W_DUR = 9 };
 
-void tf_text_header(FILE *out)
+/* With --identity, a SERVICE column after COMM. */
+enum { W_SERVICE = 32 };
+
+void tf_text_header(FILE *out, bool identity)
 {
-	fprintf(out, "%-12s %-7s %-15s %-3s %-21s %-21s %-17s %-18s %-12s %9s  %s\n", "TIME", "PID",
-		"COMM", "DIR", "LOCAL", "REMOTE", "LABEL", "CAUSE", "ERRNO", "DUR_MS", "DETAILS");
+	fprintf(out, "%-12s %-7s %-15s %s%-3s %-21s %-21s %-17s %-18s %-12s %9s  %s\n", "TIME", "PID", "COMM",
+		identity ? "SERVICE                          " : "", "DIR", "LOCAL", "REMOTE", "LABEL", "CAUSE", "ERRNO",
+		"DUR_MS", "DETAILS");
+}
+
+/*
+ * The socket's service, short: "docker:5e0000000000", "pod:4f1d2c3b",
+ * "nginx.service", else its cgroup's last component; "-" unknown.  Paths
+ * come from outside: no space or control byte reaches the line.
+ */
+static void column_service(struct strbuf *sb, const struct tf_cgroup *cg)
+{
+	char who[W_SERVICE];
+	const char *last;
+
+	if (!cg)
+		snprintf(who, sizeof(who), "-");
+	else if (cg->ident.container_id[0])
+		snprintf(who, sizeof(who), "%s:%.12s", cg->ident.runtime ? cg->ident.runtime : "container",
+			 cg->ident.container_id);
+	else if (cg->ident.pod_uid[0])
+		snprintf(who, sizeof(who), "pod:%.8s", cg->ident.pod_uid);
+	else if (cg->ident.unit[0])
+		snprintf(who, sizeof(who), "%.*s", W_SERVICE - 1, cg->ident.unit);
+	else
+		snprintf(who, sizeof(who), "%.*s", W_SERVICE - 1,
+			 (last = strrchr(cg->path, '/')) && last[1] ? last + 1 : cg->path);
+	for (char *c = who; *c; c++)
+		if ((unsigned char)*c <= ' ' || *c == 0x7f)
+			*c = '?';
+	sb_pad(sb, who, W_SERVICE);
 }
 
 /* "HH:MM:SS" of the local time, worked out once per second. */
@@ -103,8 +135,9 @@ static void details(struct strbuf *sb, const struct tf_conn_view *v)
 }
 
 /* The columns every line shares: TIME PID COMM DIR LOCAL REMOTE. */
-static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const char *comm, int family,
-		       const char *saddr, uint16_t sport, const char *daddr, uint16_t dport, uint8_t direction)
+static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const char *comm, bool identity,
+		       const struct tf_cgroup *cg, int family, const char *saddr, uint16_t sport, const char *daddr,
+		       uint16_t dport, uint8_t direction)
 {
 	char when[16], comm_clean[TF_COMM_LEN];
 	int ms = (int)(wall_ns / 1000000 % 1000);
@@ -132,6 +165,8 @@ static void line_start(struct strbuf *sb, int64_t wall_ns, uint32_t pid, const c
 	}
 	comm_clean[sizeof(comm_clean) - 1] = 0;
 	sb_pad(sb, comm_clean[0] ? comm_clean : "-", W_COMM);
+	if (identity)
+		column_service(sb, cg);
 	sb_pad(sb, direction == TF_DIR_OUT ? "out" : direction == TF_DIR_IN ? "in" : "?", W_DIR);
 	column_endpoint(sb, family, saddr, sport);
 	column_endpoint(sb, family, daddr, dport);
@@ -152,14 +187,14 @@ static void duration_column(struct strbuf *sb, double ms)
 	sb_char(sb, ' ');
 }
 
-void tf_text_connection(FILE *out, const struct tf_conn_view *v)
+void tf_text_connection(FILE *out, const struct tf_conn_view *v, bool identity)
 {
 	const struct tf_record *r = v->rec;
 	struct strbuf sb;
 
 	sb_reset(&sb);
-	line_start(&sb, v->end_wall_ns, r->pid, r->comm, v->family, v->saddr, r->sport, v->daddr, r->dport,
-		   r->direction);
+	line_start(&sb, v->end_wall_ns, r->pid, r->comm, identity, v->cgroup, v->family, v->saddr, r->sport, v->daddr,
+		   r->dport, r->direction);
 	sb_pad(&sb, tf_label_name(v->verdict.label), W_LABEL);
 	sb_pad(&sb, v->verdict.cause, W_CAUSE);
 	sb_pad(&sb, v->errno_name ? v->errno_name : "-", W_ERRNO);
@@ -169,7 +204,8 @@ void tf_text_connection(FILE *out, const struct tf_conn_view *v)
 	sb_flush_to(&sb, out);
 }
 
-void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall_ns)
+void tf_text_warning(FILE *out, const struct tf_warning *w, const struct tf_cgroup *cg, bool identity,
+		     int64_t mono_to_wall_ns)
 {
 	const struct tf_open_sample *s = w->sample;
 	int family = s->family == AF_INET6 ? AF_INET6 : AF_INET;
@@ -179,8 +215,8 @@ void tf_text_warning(FILE *out, const struct tf_warning *w, int64_t mono_to_wall
 	tf_format_addr(family, s->saddr, saddr);
 	tf_format_addr(family, s->daddr, daddr);
 	sb_reset(&sb);
-	line_start(&sb, (int64_t)w->at_ns + mono_to_wall_ns, s->pid, s->comm, family == AF_INET6 ? 6 : 4, saddr,
-		   s->sport, daddr, s->dport, s->direction);
+	line_start(&sb, (int64_t)w->at_ns + mono_to_wall_ns, s->pid, s->comm, identity, cg, family == AF_INET6 ? 6 : 4,
+		   saddr, s->sport, daddr, s->dport, s->direction);
 	sb_pad(&sb, w->ended ? "warning-end" : "WARNING", W_LABEL);
 	sb_pad(&sb, tf_warn_kind_name(w->kind), W_CAUSE);
 	sb_pad(&sb, "-", W_ERRNO);

@@ -77,15 +77,7 @@ static void service_of(const struct tf_row *r, char *buf, size_t len)
 {
 	char who[128];
 
-	if (r->container_id[0])
-		snprintf(who, sizeof(who), "%s %.12s%s%s%s", r->runtime[0] ? r->runtime : "container", r->container_id,
-			 r->pod_uid[0] ? " (pod " : "", r->pod_uid, r->pod_uid[0] ? ")" : "");
-	else if (r->pod_uid[0])
-		snprintf(who, sizeof(who), "pod %s", r->pod_uid);
-	else if (r->unit[0])
-		snprintf(who, sizeof(who), "%s", r->unit);
-	else
-		snprintf(who, sizeof(who), "%.127s", r->cgroup);
+	tf_identity_service(r->container_id, r->runtime, r->pod_uid, r->unit, r->cgroup, who, sizeof(who));
 	if (who[0] && r->host[0])
 		snprintf(buf, len, "%.63s %.94s", r->host, who);
 	else
