@@ -7,7 +7,7 @@
 #   tests/kernels/guest.sh SERIES COMMAND...     SERIES: 5.10, 6.1 or 6.12 (Debian's cloud kernels)
 #
 # Environment: TCPFATE_KERNEL_CACHE (default /var/cache/tcpfate-kernels), GUEST_MEM (MiB,
-# default 3072), GUEST_CPUS (default 2), GUEST_TIMEOUT (seconds, default 1800), GUEST_KVM=1.
+# default 3072), GUEST_CPUS (default 2), GUEST_TIMEOUT (seconds, default 5400), GUEST_KVM=1.
 set -u
 SERIES=${1:?usage: guest.sh SERIES COMMAND...}
 shift
@@ -16,7 +16,7 @@ CACHE=${TCPFATE_KERNEL_CACHE:-/var/cache/tcpfate-kernels}
 MEM=${GUEST_MEM:-3072}
 CPUS=${GUEST_CPUS:-2}
 CPU_MODEL=${GUEST_CPU:-max}
-TIMEOUT=${GUEST_TIMEOUT:-1800}
+TIMEOUT=${GUEST_TIMEOUT:-5400}
 VIRTIOFSD=/usr/lib/qemu/virtiofsd
 die() { echo "guest.sh: $*" >&2; exit 2; }
 
