@@ -47,11 +47,18 @@ BG_PIDS+=("$PID")
 until grep -q '^tcpfate: ready' "$WORK/rotate.err" 2>/dev/null; do sleep 0.05; done
 check "--output file is mode 0600" "$(stat -c %a "$LOG")" 600
 exchange before 28011
-sleep 0.5
+# Rotated once both ends of the first connection are in the file and in the recording (waited
+# for, not slept on: a slow machine takes longer), and reopened before the second.
+deadline=$((SECONDS + 10 * SCALE))
+until [ "$(grep -cE '"(s|d)port":28011,' "$LOG")" -ge 2 ] &&
+	[ "$(sqlite3 "$WORK/rotate.db" 'SELECT count(*) FROM connections WHERE dport = 28011 OR sport = 28011' 2>/dev/null)" = 2 ] ||
+	[ $SECONDS -ge $deadline ]; do
+	sleep 0.1
+done
 mv "$LOG" "$LOG.1"
 mv "$WORK/rotate.db" "$WORK/rotate.db.1"
 kill -HUP "$PID"
-sleep 0.5
+until grep -q 'reopened' "$WORK/rotate.err" || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 exchange after 28012
 sleep 0.5
 kill -INT "$PID"
