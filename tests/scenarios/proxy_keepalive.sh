@@ -53,19 +53,19 @@ http {
 CONF
 ip netns exec "$NS_A" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
 BG_PIDS+=($!)
-deadline=$((SECONDS + 10))
+deadline=$((SECONDS + 10 * SCALE))
 until ip netns exec "$NS_A" ss -ltnH | grep -q ':26106' || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 # Node's FINs never reach nginx.
 nft_rule "$NS_A" "tcp sport { 26004, 26006 } tcp flags & fin == fin drop"
 
 start_tcpfate "$OUT" || exit 0
-get() { ip netns exec "$NS_A" curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://127.0.0.1:$1/"; }
+get() { ip netns exec "$NS_A" curl -s -o /dev/null -w '%{http_code}' --max-time $((10 * SCALE)) "http://127.0.0.1:$1/"; }
 for family in 4 6; do
 	check "IPv$family: the first request through nginx" "$(get $((26100 + family)))" 200
 done
 # Node closes its idle ends (after 1 s; Node 20 rounds up to its next check); nginx never
 # hears of it: both of Node's ends wait in FIN_WAIT1 for an ACK that will not come.
-deadline=$((SECONDS + 10))
+deadline=$((SECONDS + 10 * SCALE))
 until [ "$(ip netns exec "$NS_B" ss -tanH state fin-wait-1 '( sport = :26004 or sport = :26006 )' | wc -l)" -eq 2 ] ||
 	[ $SECONDS -ge $deadline ]; do sleep 0.1; done
 check "Node closed both idle upstream connections" \

@@ -58,7 +58,7 @@ node_client n_hangup 30001 get 31001
 # 2. A server killed with SIGKILL while a request is in flight.
 node_server killed 30002 hold
 node_client n_killed 30002 get 31002
-wait_line n_killed connected && sleep 0.3 && kill -9 "$(field killed pid)"
+wait_line killed '^request' && kill -9 "$(field killed pid)"
 # 3. Nobody listens.
 node_client n_refused 30003 get 31003
 # 4. SYNs dropped.

@@ -21,6 +21,8 @@ function done(err, extra) {
 if (role === 'server') {
 	const server = http.createServer((req, res) => {
 		req.resume();
+		if (mode === 'hold')
+			say('request'); /* the test may act once the request is in */
 		if (mode === 'silent' || mode === 'hold')
 			return; /* never answer (silent: server.timeout closes the socket) */
 		if (mode === 'big') {
