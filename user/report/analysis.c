@@ -285,6 +285,7 @@ int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 	}
 	free(scratch);
 	find_bursts(rows, rep);
+	rep->n_diagnoses = tf_diagnose(rows->v, rows->n, rep->diagnoses, TF_DIAG_MAX);
 	return 0;
 }
 

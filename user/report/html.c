@@ -227,6 +227,24 @@ void tf_report_html(FILE *out, const struct tf_report *rep)
 		return;
 	}
 
+	if (rep->n_diagnoses) {
+		fputs("<h2>Diagnoses</h2><div id=\"diagnoses\">\n", out);
+		for (size_t i = 0; i < rep->n_diagnoses; i++) {
+			const struct tf_diagnosis *d = &rep->diagnoses[i];
+
+			fputs("<div class=\"panel\"><b>", out);
+			esc(out, d->group);
+			fputs("</b>: ", out);
+			esc(out, d->finding);
+			fprintf(out, " (%zu of %zu within %.2f&ndash;%.2f s; confidence %s)<br>matches ", d->count, d->total,
+				d->lo_ms / 1000, d->hi_ms / 1000, d->confidence);
+			esc(out, d->match);
+			fputs("<br>", out);
+			esc(out, d->advice);
+			fputs("</div>\n", out);
+		}
+		fputs("</div>\n", out);
+	}
 	fprintf(out, "<h2>Failures over time</h2><div class=\"panel\">\n");
 	legend(out);
 	timeline_svg(out, rep);

@@ -141,6 +141,9 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	row->duration_ms = json_ms(o, TF_KEY_DURATION_MS);
 	row->connect_ms = json_ms(o, TF_KEY_CONNECT_MS);
 	row->time_to_fail_ms = json_ms(o, TF_KEY_TIME_TO_FAIL_MS);
+	row->rx_idle_ms = json_ms(o, TF_KEY_RX_IDLE_MS);
+	row->tx_idle_ms = json_ms(o, TF_KEY_TX_IDLE_MS);
+	row->syn_retrans = json_int(o, TF_KEY_SYN_RETRANS);
 	copy(row->container_id, sizeof(row->container_id), json_str(o, TF_KEY_CONTAINER_ID));
 	copy(row->runtime, sizeof(row->runtime), json_str(o, TF_KEY_CONTAINER_RUNTIME));
 	copy(row->pod_uid, sizeof(row->pod_uid), json_str(o, TF_KEY_POD_UID));
@@ -218,7 +221,8 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(PID, TF_KEY_PID) X(COMM, TF_KEY_COMM) X(DIRECTION, TF_KEY_DIRECTION) X(HOST, TF_KEY_HOST)              \
 	X(SADDR, TF_KEY_SADDR) X(SPORT, TF_KEY_SPORT) X(DADDR, TF_KEY_DADDR) X(DPORT, TF_KEY_DPORT)              \
 	X(FAMILY, TF_KEY_FAMILY) X(DURATION_MS, TF_KEY_DURATION_MS) X(CONNECT_MS, TF_KEY_CONNECT_MS)             \
-	X(TIME_TO_FAIL_MS, TF_KEY_TIME_TO_FAIL_MS) X(RX_BYTES, TF_KEY_RX_BYTES) X(TX_BYTES, TF_KEY_TX_BYTES)
+	X(TIME_TO_FAIL_MS, TF_KEY_TIME_TO_FAIL_MS) X(RX_BYTES, TF_KEY_RX_BYTES) X(TX_BYTES, TF_KEY_TX_BYTES)      \
+	X(RX_IDLE_MS, TF_KEY_RX_IDLE_MS) X(TX_IDLE_MS, TF_KEY_TX_IDLE_MS) X(SYN_RETRANS, TF_KEY_SYN_RETRANS)
 /* Schema 2's identity columns: read as NULL from a schema 1 file, which has none. */
 #define IDENTITY_COLUMNS(X)                                                                                    \
 	X(CONTAINER_ID, TF_KEY_CONTAINER_ID) X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME)                      \
@@ -289,6 +293,9 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		row.duration_ms = column_ms(st, C_DURATION_MS);
 		row.connect_ms = column_ms(st, C_CONNECT_MS);
 		row.time_to_fail_ms = column_ms(st, C_TIME_TO_FAIL_MS);
+		row.rx_idle_ms = column_ms(st, C_RX_IDLE_MS);
+		row.tx_idle_ms = column_ms(st, C_TX_IDLE_MS);
+		row.syn_retrans = sqlite3_column_int64(st, C_SYN_RETRANS);
 		row.rx_bytes = sqlite3_column_int64(st, C_RX_BYTES);
 		row.tx_bytes = sqlite3_column_int64(st, C_TX_BYTES);
 		copy(row.container_id, sizeof(row.container_id), (const char *)sqlite3_column_text(st, C_CONTAINER_ID));

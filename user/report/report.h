@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include "classify.h"
 #include "live/filter.h"
+#include "report/diagnose.h"
 
 /* One ended connection, as a report sees it (from either input). */
 struct tf_row {
@@ -21,6 +22,8 @@ struct tf_row {
 	double duration_ms;  /* NAN: unknown */
 	double connect_ms;
 	double time_to_fail_ms;
+	double rx_idle_ms, tx_idle_ms; /* since the last byte received / sent, at the end; NAN unknown */
+	int64_t syn_retrans;
 	int64_t pid;         /* 0: unknown */
 	int64_t rx_bytes, tx_bytes;
 	int label;           /* enum tf_label */
@@ -114,6 +117,8 @@ struct tf_report {
 	struct tf_burst bursts[TF_REPORT_MAX_BURSTS];
 	size_t n_bursts;
 	double since, until; /* the asked-for range, NAN when open */
+	struct tf_diagnosis diagnoses[TF_DIAG_MAX]; /* which timeout did it (report/diagnose.h) */
+	size_t n_diagnoses;
 };
 
 int tf_report_build(const struct tf_rows *rows, struct tf_report *rep);

@@ -112,6 +112,16 @@ void tf_report_text(FILE *out, const struct tf_report *rep)
 	if (!rep->rows)
 		return;
 
+	if (rep->n_diagnoses)
+		fprintf(out, "\nDiagnoses\n");
+	for (size_t i = 0; i < rep->n_diagnoses; i++) {
+		const struct tf_diagnosis *d = &rep->diagnoses[i];
+
+		fprintf(out, "  %s: %s (%zu of %zu within %.2f-%.2f s; confidence %s)\n    matches %s\n    %s\n", d->group,
+			d->finding, d->count, d->total, d->lo_ms / 1000, d->hi_ms / 1000, d->confidence, d->match,
+			d->advice);
+	}
+
 	fprintf(out, "\nTotals\n");
 	for (int l = 0; l < TF_LABEL_COUNT; l++) {
 		if (!rep->by_label[l])
@@ -256,6 +266,31 @@ void tf_report_json(FILE *out, const struct tf_report *rep)
 	for (int l = 0; l < TF_LABEL_COUNT; l++)
 		jw_uint(&w, tf_label_name(l), rep->by_label[l]);
 	jw_object_end(&w);
+	JW_KEY(&w, "diagnoses");
+	sb_char(&sb, '[');
+	for (size_t i = 0; i < rep->n_diagnoses; i++) {
+		const struct tf_diagnosis *d = &rep->diagnoses[i];
+		struct json_writer item;
+
+		if (i)
+			sb_char(&sb, ',');
+		sb_flush_to(&sb, out); /* an item can take half the line buffer */
+		jw_init(&item, &sb);
+		jw_object_begin(&item, NULL);
+		jw_string(&item, "group", d->group);
+		jw_string(&item, "finding", d->finding);
+		jw_string(&item, "match", d->match);
+		jw_string(&item, "advice", d->advice);
+		jw_uint(&item, "count", d->count);
+		jw_uint(&item, "of", d->total);
+		jw_fixed(&item, "median_ms", d->median_ms, 1);
+		jw_fixed(&item, "min_ms", d->lo_ms, 1);
+		jw_fixed(&item, "max_ms", d->hi_ms, 1);
+		jw_plain(&item, "confidence", d->confidence);
+		jw_object_end(&item);
+	}
+	sb_char(&sb, ']');
+	flush_sb(out, &sb);
 	JW_KEY(&w, "causes");
 	sb_char(&sb, '[');
 	for (size_t c = 0; c < rep->n_causes; c++) {

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# Which timeout did it: real failures made at distinct settings (values no default has), then the
+# report's diagnoses must name each setting and value.
+set -u
+. "$(dirname "$0")/../lib.sh"
+trap cleanup EXIT
+
+ns_setup || { not_ok "network namespaces could be set up"; exit 0; }
+SYN_RETRIES=2   # 1 + 2 + 4 = 7 s
+RETRIES2=3      # 3 s from the first retransmission: the kernel gives up 6.2 s after the first send
+KA_INTVL=1
+KA_PROBES=3     # 3 s after the first unanswered probe
+SERVER_TIMEOUT=1.3
+ns_sysctl "$NS_A" net.ipv4.tcp_syn_retries $SYN_RETRIES
+ns_sysctl "$NS_A" net.ipv4.tcp_syn_linear_timeouts 0
+ns_sysctl "$NS_A" net.ipv4.tcp_retries2 $RETRIES2
+ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_time 1
+ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_intvl $KA_INTVL
+ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_probes $KA_PROBES
+
+OUT=$WORK/diagnose.json
+start_tcpfate "$OUT" || exit 0
+
+# SYNs dropped: four connects to one endpoint.
+nft_rule "$NS_B" "tcp dport 27001 drop"
+for i in 1 2 3 4; do drive syn$i "$NS_A" client "$B4" 27001 connect; done
+# A Python server on PORT that accepts any number of connections: "hold" reads until the end,
+# "timeout" gives up on a request after $SERVER_TIMEOUT s without answering.
+py_server() { # NAME PORT MODE
+	ip netns exec "$NS_B" python3 -c "
+import socket, sys, threading, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('$B4', $2)); l.listen(16); print('listening', flush=True)
+def serve(c):
+    if '$3' == 'timeout':
+        c.recv(1000); time.sleep($SERVER_TIMEOUT); c.close()
+    else:
+        while c.recv(65536): pass
+while True:
+    c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+" >"$WORK/$1.out" 2>&1 &
+	BG_PIDS+=($!)
+	wait_line "$1" listening
+}
+# Data into a black hole: four connections to one server go silent once up, then send.
+py_server datasrv 27010 hold
+for i in 1 2 3 4; do
+	drive data$i "$NS_A" client "$B4" 27010 hold --after-signal
+	wait_line data$i connected
+done
+nft_rule "$NS_B" "tcp dport 27010 drop"
+for i in 1 2 3 4; do kill -USR1 "$(field data$i pid)"; done
+# Keepalive into a black hole: four idle connections to one server.
+py_server kasrv 27020 hold
+for i in 1 2 3 4; do
+	drive ka$i "$NS_A" client "$B4" 27020 hold --keepalive
+	wait_line ka$i connected
+done
+nft_rule "$NS_B" "tcp dport 27020 drop"
+# The server gives up on each of four requests after 1.3 s, unanswered.
+py_server reqsrv 27030 timeout
+for i in 1 2 3 4; do drive req$i "$NS_A" client "$B4" 27030 request; done
+
+for n in syn1 syn2 syn3 syn4 data1 data2 data3 data4 ka1 ka2 ka3 ka4 req1 req2 req3 req4; do
+	wait_line $n '^done' 60 || not_ok "$n finished"
+done
+sleep 0.5
+stop_tcpfate
+
+"$TCPFATE" report "$OUT" --format json >"$WORK/report.json" 2>"$WORK/report.err"
+check "report: exit status" "$?" 0
+diag() { # GROUP-SUBSTRING: the match of the diagnosis of that group
+	jq -r --arg g "$1" '.diagnoses[] | select(.group | contains($g)) | "\(.count)/\(.of) \(.match)"' "$WORK/report.json"
+}
+syn=$(diag "syn-timeout / syn-retries to $B4:27001")
+check "SYN timeouts: all four, tcp_syn_retries = $SYN_RETRIES named" \
+	"$(grep -c "^4/4 tcp_syn_retries = $SYN_RETRIES:" <<<"$syn")" 1
+data=$(diag "retries-exhausted / data to $B4:27010")
+check "data timeouts: all four, tcp_retries2 = $RETRIES2 named" \
+	"$(grep -c "^4/4 tcp_retries2 = $RETRIES2:" <<<"$data")" 1
+ka=$(diag "retries-exhausted / keepalive to $B4:27020")
+check "keepalive timeouts: all four, intvl x probes = $((KA_INTVL * KA_PROBES)) s named" \
+	"$(grep -c "^4/4 tcp_keepalive_intvl x tcp_keepalive_probes .* = $((KA_INTVL * KA_PROBES)) s;" <<<"$ka")" 1
+req=$(diag "hang-up / request-unanswered to $B4:27030")
+check "the server's 1.3 s request timeout named, from all four" \
+	"$(grep -c "^4/4 the server's request timeout of $SERVER_TIMEOUT s" <<<"$req")" 1
+"$TCPFATE" report "$OUT" >"$WORK/report.txt" 2>>"$WORK/report.err"
+grep -q "^Diagnoses$" "$WORK/report.txt" && ok "text report: a Diagnoses section" ||
+	not_ok "text report: a Diagnoses section: $(head -5 "$WORK/report.txt")"
+echo "# $(grep -A3 "request-unanswered to $B4:27030" "$WORK/report.txt" | head -3 | tr -s ' ')"

@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+/* Timeout fingerprints from synthetic timings: the budgets, the clusters, matches and near misses. */
+#include <math.h>
+#include "check.h"
+#include "report/diagnose.h"
+#include "report/report.h"
+
+static struct tf_row row(const char *label, const char *cause, const char *direction, double value_ms)
+{
+	struct tf_row r = { .duration_ms = NAN, .connect_ms = NAN, .time_to_fail_ms = NAN, .rx_idle_ms = NAN,
+			    .tx_idle_ms = NAN, .dport = 8080, .sport = 40000 };
+
+	r.label = tf_label_parse(label);
+	snprintf(r.cause, sizeof(r.cause), "%s", cause);
+	snprintf(r.direction, sizeof(r.direction), "%s", direction);
+	snprintf(r.comm, sizeof(r.comm), "client");
+	snprintf(r.saddr, sizeof(r.saddr), "10.0.0.1");
+	snprintf(r.daddr, sizeof(r.daddr), "10.0.0.5");
+	if (!strcmp(cause, "request-unanswered"))
+		r.tx_idle_ms = value_ms;
+	else if (!strcmp(label, "hang-up"))
+		r.rx_idle_ms = value_ms;
+	else
+		r.time_to_fail_ms = value_ms;
+	return r;
+}
+
+/* n rows of one fate at `ms` plus a few milliseconds of spread each (0, 7, 14, ...). */
+static size_t many(struct tf_row *rows, size_t n, const char *label, const char *cause, const char *dir, double ms,
+		   int syn_retrans)
+{
+	for (size_t i = 0; i < n; i++) {
+		rows[i] = row(label, cause, dir, ms + (double)(i * 7 % 30));
+		rows[i].syn_retrans = syn_retrans;
+	}
+	return n;
+}
+
+static size_t diagnose(struct tf_row *rows, size_t n, struct tf_diagnosis *d)
+{
+	return tf_diagnose(rows, n, d, TF_DIAG_MAX);
+}
+
+int main(void)
+{
+	struct tf_diagnosis d[TF_DIAG_MAX];
+	struct tf_row rows[64];
+	double v[] = { 9000, 5020, 5000, 5010, 120 }, lo, hi, m;
+	size_t n;
+
+	/* The kernel's budgets. */
+	CHECK(tf_syn_budget_ms(6) == 127000, "syn budget: 6 retries, 127 s");
+	CHECK(tf_syn_budget_ms(2) == 7000, "syn budget: 2 retries, 7 s");
+	CHECK(tf_retries2_budget_ms(15) == 924600, "retries2 budget: 15, 924.6 s");
+	CHECK(tf_retries2_budget_ms(3) == 3000, "retries2 budget: 3, 3 s");
+	CHECK(tf_retries2_budget_ms(9) == 204600, "retries2 budget: 9, 204.6 s (the last doubling)");
+
+	/* Clusters. */
+	CHECK(tf_cluster(v, 5, 3, &lo, &hi, &m) == 3 && lo == 5000 && hi == 5020 && m == 5010,
+	      "cluster: the three near 5 s, median 5.01 s");
+	CHECK(tf_cluster(v, 2, 3, &lo, &hi, &m) == 0, "cluster: fewer than the minimum is no cluster");
+
+	/* SYN timeouts at the budget of their retransmit count: tcp_syn_retries. */
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 7000, 2);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 2") && d[0].count == 6 &&
+		      !strcmp(d[0].confidence, "high"),
+	      "syn: 6 at 7 s after 2 retransmits: tcp_syn_retries = 2, high confidence");
+	CHECK(strstr(d[0].group, "syn-timeout / syn-retries to 10.0.0.5:8080 from client") != NULL, "syn: the group named");
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 15000, 3);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 3"), "syn: 15 s after 3: tcp_syn_retries = 3");
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 9000, 2);
+	CHECK(diagnose(rows, n, d) == 0, "syn near miss: 9 s after 2 retransmits matches no budget");
+	n = many(rows, 2, "syn-timeout", "syn-retries", "out", 7000, 2);
+	CHECK(diagnose(rows, n, d) == 0, "syn: never from two connections");
+
+	/* Data retransmissions: the tcp_retries2 budget they reach, or the application's own timer. */
+	CHECK(tf_retries2_abort_ms(3, 200) == 6200, "retries2 = 3 aborts 6.2 s after the first transmission");
+	CHECK(tf_retries2_abort_ms(15, 200) > 924600 && tf_retries2_abort_ms(15, 200) < 1100000,
+	      "retries2 = 15 aborts after the 924.6 s budget, within one 120 s RTO more");
+	n = many(rows, 4, "retries-exhausted", "data", "out", 6400, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 3") && !strcmp(d[0].confidence, "medium"),
+	      "data: 6.4 s: tcp_retries2 = 3 (4 connections: medium)");
+	n = many(rows, 5, "retries-exhausted", "data", "out", 4700, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_USER_TIMEOUT = 4.7 s"),
+	      "data: 4.7 s, where no budget ends: an application's TCP_USER_TIMEOUT");
+
+	/* Keepalive: interval x probes. */
+	n = many(rows, 5, "retries-exhausted", "keepalive", "out", 3040, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "= 3 s"), "keepalive: 3.04 s: intvl x probes = 3 s");
+	n = many(rows, 5, "retries-exhausted", "keepalive", "out", 2500, 0);
+	CHECK(diagnose(rows, n, d) == 0, "keepalive near miss: 2.5 s is no whole number of seconds");
+	n = many(rows, 5, "retries-exhausted", "keepalive", "out", 675000, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "kernel's defaults"), "keepalive: 675 s: the kernel's defaults");
+
+	/* Hang-ups at a server's or client's timeout, defaults named when they match. */
+	n = many(rows, 5, "hang-up", "request-unanswered", "out", 1300, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "server's request timeout of 1.3 s") &&
+		      !strstr(d[0].match, "default"),
+	      "request unanswered at 1.3 s: the server's timeout, no default named");
+	n = many(rows, 5, "hang-up", "request-unanswered", "out", 60000, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "nginx proxy_read_timeout"),
+	      "request unanswered at 60 s: nginx's and Node's 60 s defaults named");
+	n = many(rows, 5, "hang-up", "peer-abandoned", "in", 2700, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "clients' request timeout of 2.7 s") &&
+		      strstr(d[0].group, "on 10.0.0.1:40000"),
+	      "peer abandoned at 2.7 s: the clients' timeout, grouped by the server's endpoint");
+	n = many(rows, 5, "hang-up", "idle-reuse", "out", 5050, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "keep-alive timeout is shorter than 5.0 s"),
+	      "idle reuse after 5.05 s: the server's keep-alive timeout is shorter");
+
+	/* Near misses: spread out, or only a minority agreeing. */
+	n = 0;
+	for (int i = 0; i < 8; i++)
+		rows[n++] = row("hang-up", "request-unanswered", "out", 1000 + 700 * i);
+	CHECK(diagnose(rows, n, d) == 0, "spread-out delays: no timeout claimed");
+	n = many(rows, 3, "hang-up", "request-unanswered", "out", 1300, 0);
+	for (int i = 0; i < 5; i++)
+		rows[n++] = row("hang-up", "request-unanswered", "out", 20000 + 3000 * i);
+	CHECK(diagnose(rows, n, d) == 0, "three of eight agreeing: not enough of the group");
+	n = many(rows, 5, "reset", "peer", "out", 1300, 0);
+	CHECK(diagnose(rows, n, d) == 0, "resets: no timing to diagnose");
+	/* Two groups: each its own diagnosis, the larger first. */
+	n = many(rows, 5, "hang-up", "request-unanswered", "out", 1300, 0);
+	n += many(rows + n, 7, "syn-timeout", "syn-retries", "out", 7000, 2);
+	CHECK(diagnose(rows, n, d) == 2 && d[0].count == 7 && d[1].count == 5, "two groups, the larger first");
+	return check_failures ? 1 : 0;
+}

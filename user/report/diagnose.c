@@ -1,0 +1,347 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "lib/grow.h"
+#include "report/diagnose.h"
+#include "report/report.h"
+
+/* --- the kernel's budgets ------------------------------------------------------------ */
+
+double tf_syn_budget_ms(int n)
+{
+	double total = 0, rto = 1000;
+
+	for (int i = 0; i <= n; i++, rto = fmin(rto * 2, 120000))
+		total += rto;
+	return total;
+}
+
+/* tcp_model_timeout(): doubling from TCP_RTO_MIN up to TCP_RTO_MAX, then linear. */
+double tf_retries2_budget_ms(int r)
+{
+	const int thresh = 9; /* ilog2(TCP_RTO_MAX / TCP_RTO_MIN) */
+
+	if (r <= thresh)
+		return ((2 << r) - 1) * 200.0;
+	return ((2 << thresh) - 1) * 200.0 + (r - thresh) * 120000.0;
+}
+
+/*
+ * When the kernel aborts a connection whose data goes unanswered, measured
+ * from the first transmission: the check against the budget runs only when
+ * the retransmission timer fires, and the budget counts from the first
+ * retransmission, so the abort comes at the first expiry past it.  RTO
+ * starts at rto0 (TCP_RTO_MIN, 200 ms, on a short path) and doubles.
+ */
+double tf_retries2_abort_ms(int r, double rto0)
+{
+	double budget = tf_retries2_budget_ms(r), t = 0, rto = rto0, first = -1;
+
+	for (int k = 0; k < 64; k++, rto = fmin(rto * 2, 120000)) {
+		t += rto;
+		if (first < 0)
+			first = t; /* the first expiry sends the first retransmission */
+		else if (t - first >= budget)
+			return t;
+	}
+	return t;
+}
+
+/* --- clusters ------------------------------------------------------------------------- */
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double tolerance(double ms)
+{
+	return fmax(40, 0.02 * ms);
+}
+
+size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi, double *median)
+{
+	size_t best = 0, best_i = 0;
+
+	qsort(v, n, sizeof(*v), by_value);
+	/* Two pointers: the widest window [i, j) whose spread fits its own tolerance. */
+	for (size_t i = 0, j = 0; i < n; i++) {
+		if (j < i)
+			j = i;
+		while (j < n && v[j] - v[i] <= tolerance(v[i]))
+			j++;
+		if (j - i > best) {
+			best = j - i;
+			best_i = i;
+		}
+	}
+	if (best < min_count || best == 0)
+		return 0;
+	*lo = v[best_i];
+	*hi = v[best_i + best - 1];
+	*median = v[best_i + best / 2];
+	return best;
+}
+
+/* --- what each fate's timing is, and what it may match ---------------------------------- */
+
+enum kind { K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE };
+
+static enum kind kind_of(const struct tf_row *r, double *value)
+{
+	static const struct {
+		const char *label, *cause;
+		enum kind kind;
+	} kinds[] = {
+		{ "syn-timeout", "syn-retries", K_SYN },
+		{ "retries-exhausted", "data", K_DATA },
+		{ "retries-exhausted", "keepalive", K_KEEPALIVE },
+		{ "hang-up", "request-unanswered", K_REQUEST },
+		{ "hang-up", "closed-unanswered", K_CLOSED },
+		{ "hang-up", "peer-abandoned", K_ABANDONED },
+		{ "hang-up", "idle-reuse", K_IDLE_REUSE },
+	};
+
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		if (strcmp(tf_label_name(r->label), kinds[i].label) || strcmp(r->cause, kinds[i].cause))
+			continue;
+		switch (kinds[i].kind) {
+		case K_SYN:
+		case K_DATA:
+		case K_KEEPALIVE:
+			*value = r->time_to_fail_ms;
+			break;
+		case K_REQUEST: /* from our request to the server's close */
+			*value = r->tx_idle_ms;
+			break;
+		default: /* from the last bytes we received to the end */
+			*value = r->rx_idle_ms;
+			break;
+		}
+		return isnan(*value) ? K_NONE : kinds[i].kind;
+	}
+	return K_NONE;
+}
+
+/* Servers' and clients' well-known defaults, by value. */
+static const char *known_default(double ms)
+{
+	static const struct {
+		double ms;
+		const char *what;
+	} known[] = {
+		{ 5000, "Node.js keepAliveTimeout and Apache KeepAliveTimeout default to 5 s" },
+		{ 60000, "nginx proxy_read_timeout and Node.js headersTimeout default to 60 s" },
+		{ 75000, "nginx keepalive_timeout defaults to 75 s" },
+		{ 120000, "Node.js server.timeout defaulted to 120 s before v13" },
+		{ 300000, "Node.js requestTimeout defaults to 300 s" },
+	};
+
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (fabs(ms - known[i].ms) <= tolerance(known[i].ms))
+			return known[i].what;
+	return NULL;
+}
+
+struct group {
+	char key[192];
+	enum kind kind;
+	double *values;
+	int *syn_retrans;
+	size_t n, cap, cap_syn;
+	bool outgoing;
+};
+
+static int median_int(int *v, size_t n)
+{
+	int lo = 0;
+
+	/* Small counts: a counting pass for the middle value. */
+	for (int x = 0; x < 64; x++) {
+		size_t at_most = 0;
+
+		for (size_t i = 0; i < n; i++)
+			at_most += v[i] <= x;
+		if (at_most * 2 > n)
+			return x;
+		lo = x;
+	}
+	return lo;
+}
+
+/* Fills what was found and what it matches; false when nothing known matches (no diagnosis). */
+static bool explain(const struct group *g, double m, double lo, double hi, struct tf_diagnosis *d)
+{
+	const char *dflt = known_default(m);
+	double s = m / 1000;
+
+	switch (g->kind) {
+	case K_SYN: {
+		int n = median_int(g->syn_retrans, g->n);
+		double budget = tf_syn_budget_ms(n);
+
+		snprintf(d->finding, sizeof(d->finding),
+			 "the kernel gave up after %d SYN retransmits, %.1f s after the first SYN", n, s);
+		if (fabs(m - budget) > fmax(300, 0.05 * budget))
+			return false;
+		snprintf(d->match, sizeof(d->match),
+			 "tcp_syn_retries = %d: the kernel's budget for %d retransmits is %.0f s (default 6: 127 s); "
+			 "inferred from the retransmit count and the time, not read from the host", n, n, budget / 1000);
+		snprintf(d->advice, sizeof(d->advice),
+			 "nothing answers the SYNs: if the peer is slow rather than gone, raise tcp_syn_retries (or "
+			 "TCP_SYNCNT on the socket); if it is gone, a lower value fails faster");
+		return true;
+	}
+	case K_DATA:
+		snprintf(d->finding, sizeof(d->finding),
+			 "the kernel gave up retransmitting %.1f s after the first unanswered segment", s);
+		for (int r = 1; r <= 15; r++) {
+			double b = tf_retries2_budget_ms(r), abort_at = tf_retries2_abort_ms(r, 200);
+
+			/* A tail loss probe first, or an RTO above the minimum, add a little. */
+			if (m >= abort_at - tolerance(abort_at) && m <= abort_at * 1.15 + 400) {
+				snprintf(d->match, sizeof(d->match),
+					 "tcp_retries2 = %d: its budget is %.1f s from the first retransmission, so the "
+					 "kernel gives up %.1f s after the first transmission (default 15: about 15 min); "
+					 "inferred from the time, not read from the host", r, b / 1000, abort_at / 1000);
+				snprintf(d->advice, sizeof(d->advice),
+					 "the peer stopped acknowledging (gone, or a black hole on the path): a lower "
+					 "tcp_retries2 or TCP_USER_TIMEOUT fails sooner");
+				return true;
+			}
+		}
+		/* No budget ends there: a timer of the application's own. */
+		snprintf(d->match, sizeof(d->match),
+			 "TCP_USER_TIMEOUT = %.1f s on the socket (no tcp_retries2 budget ends there); inferred", s);
+		snprintf(d->advice, sizeof(d->advice), "the application's own send timeout fired: the peer stopped "
+						       "acknowledging for that long");
+		return true;
+	case K_KEEPALIVE:
+		snprintf(d->finding, sizeof(d->finding),
+			 "idle connections died %.1f s after their first unanswered keepalive probe", s);
+		/* Both are whole seconds; the timer's slack adds a few tens of milliseconds. */
+		if (fabs(m - 1000 * round(s)) > fmax(100, 0.03 * m))
+			return false;
+		if (round(s) == 675)
+			snprintf(d->match, sizeof(d->match),
+				 "the kernel's defaults: tcp_keepalive_intvl 75 s x tcp_keepalive_probes 9 = 675 s");
+		else
+			snprintf(d->match, sizeof(d->match),
+				 "tcp_keepalive_intvl x tcp_keepalive_probes (or TCP_KEEPINTVL x TCP_KEEPCNT on the socket) "
+				 "= %.0f s; defaults 75 s x 9; inferred",
+				 round(s));
+		snprintf(d->advice, sizeof(d->advice),
+			 "the peer or a middlebox dropped idle connections: keepalives shorter than the middlebox's "
+			 "idle timeout keep them, or the application can reconnect");
+		return true;
+	case K_REQUEST:
+	case K_CLOSED:
+	case K_ABANDONED:
+		/* Many connections ending at one delay after the request: a timer, whatever its value. */
+		snprintf(d->finding, sizeof(d->finding),
+			 g->kind == K_REQUEST ? "the server closed %.1f s after the request, without answering"
+			 : g->kind == K_CLOSED ? "this server closed %.1f s after the request, without answering"
+					       : "clients gave up %.1f s after their request, unanswered",
+			 s);
+		snprintf(d->match, sizeof(d->match), "%s request timeout of %.1f s%s%s",
+			 g->kind == K_ABANDONED ? "the clients'" : "the server's", s, dflt ? " (" : "", dflt ? dflt : "");
+		if (dflt)
+			strncat(d->match, ")", sizeof(d->match) - strlen(d->match) - 1);
+		snprintf(d->advice, sizeof(d->advice), "%s",
+			 g->kind == K_ABANDONED
+				 ? "the server is slower than its clients wait: answer sooner, or raise the clients' timeout"
+				 : "requests take longer than the server waits: answer sooner, or raise that timeout");
+		return true;
+	case K_IDLE_REUSE:
+		snprintf(d->finding, sizeof(d->finding),
+			 "clients reused connections after %.1f-%.1f s idle and found them closed by the server", lo / 1000,
+			 hi / 1000);
+		snprintf(d->match, sizeof(d->match),
+			 "the server's keep-alive timeout is shorter than %.1f s, the clients' idle timeout longer%s%s%s",
+			 lo / 1000, dflt ? " (" : "", dflt ? dflt : "", dflt ? ")" : "");
+		snprintf(d->advice, sizeof(d->advice),
+			 "make the clients' idle timeout shorter than the server's keep-alive timeout, or the server's longer");
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void describe_group(const struct tf_row *r, char *buf, size_t len)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s / %s", tf_label_name(r->label), r->cause);
+	if (!strcmp(r->direction, "in"))
+		snprintf(buf, len, "%s on %s:%d (%s)", what, r->saddr, r->sport, r->comm[0] ? r->comm : "?");
+	else
+		snprintf(buf, len, "%s to %s:%d from %s", what, r->daddr, r->dport, r->comm[0] ? r->comm : "?");
+}
+
+static int by_count(const void *a, const void *b)
+{
+	const struct tf_diagnosis *x = a, *y = b;
+
+	return x->count < y->count ? 1 : x->count > y->count ? -1 : strcmp(x->group, y->group);
+}
+
+size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out, size_t max)
+{
+	struct group *groups = NULL;
+	size_t n_groups = 0, cap_groups = 0, written = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		double value;
+		enum kind kind = kind_of(&rows[i], &value);
+		char key[192];
+		struct group *g = NULL;
+
+		if (kind == K_NONE)
+			continue;
+		describe_group(&rows[i], key, sizeof(key));
+		for (size_t k = 0; k < n_groups && !g; k++)
+			if (!strcmp(groups[k].key, key))
+				g = &groups[k];
+		if (!g) {
+			if (TF_GROW(groups, cap_groups, n_groups + 1, 16))
+				break;
+			g = &groups[n_groups++];
+			memset(g, 0, sizeof(*g));
+			snprintf(g->key, sizeof(g->key), "%s", key);
+			g->kind = kind;
+		}
+		if (TF_GROW(g->values, g->cap, g->n + 1, 64) || TF_GROW(g->syn_retrans, g->cap_syn, g->n + 1, 64))
+			continue;
+		g->syn_retrans[g->n] = (int)rows[i].syn_retrans;
+		g->values[g->n++] = value;
+	}
+	for (size_t k = 0; k < n_groups; k++) {
+		struct group *g = &groups[k];
+		struct tf_diagnosis d = { 0 };
+		double lo, hi, m;
+		size_t c = tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, &lo, &hi, &m);
+
+		/* Never from a few, and only when most of the group agrees. */
+		if (!c || c * 2 < g->n || written == max || !explain(g, m, lo, hi, &d))
+			continue;
+		snprintf(d.group, sizeof(d.group), "%s", g->key);
+		d.count = c;
+		d.total = g->n;
+		d.median_ms = m;
+		d.lo_ms = lo;
+		d.hi_ms = hi;
+		d.confidence = c >= 5 && c * 5 >= g->n * 4 ? "high" : "medium";
+		out[written++] = d;
+	}
+	for (size_t k = 0; k < n_groups; k++) {
+		free(groups[k].values);
+		free(groups[k].syn_retrans);
+	}
+	free(groups);
+	qsort(out, written, sizeof(*out), by_count);
+	return written;
+}

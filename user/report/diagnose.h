@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-3-Clause */
+/*
+ * Which timeout did it: failures grouped by fate and endpoint, the value
+ * their timings cluster at, and the setting that value matches — the
+ * kernel's SYN, retransmission and keepalive budgets, or a server's or
+ * client's own timeout (with the well-known defaults named).  Pure: rows in,
+ * diagnoses out; never from fewer than TF_DIAG_MIN_CLUSTER connections.
+ */
+#ifndef TF_DIAGNOSE_H
+#define TF_DIAGNOSE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct tf_row;
+
+#define TF_DIAG_MAX 16
+#define TF_DIAG_MIN_CLUSTER 3
+
+struct tf_diagnosis {
+	char group[192];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */
+	char finding[256];    /* what the timings show */
+	char match[256];      /* the setting they match, and whether it was read or inferred */
+	char advice[256];
+	size_t count, total;  /* connections in the cluster / in the group */
+	double median_ms, lo_ms, hi_ms;
+	const char *confidence; /* "high" (>= 5, >= 80 % of the group) or "medium" (>= 3, >= 50 %) */
+};
+
+/* The diagnoses of rows[0..n), most connections first; returns how many were written to out. */
+size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out, size_t max);
+
+/*
+ * Exposed for tests.  The densest cluster of values (sorted here): the
+ * widest run whose spread is within max(40 ms, 2 % of its values).  Returns
+ * its size (0 below min_count) and its bounds and median.
+ */
+size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi, double *median);
+/* The kernel's retransmission budget for tcp_retries2 = r (TCP_RTO_MIN 200 ms, RTO at most 120 s). */
+double tf_retries2_budget_ms(int r);
+/* When the kernel aborts unanswered data for tcp_retries2 = r, from the first transmission, RTO from rto0. */
+double tf_retries2_abort_ms(int r, double rto0);
+/* The kernel's SYN budget for tcp_syn_retries = n (initial RTO 1 s, doubling). */
+double tf_syn_budget_ms(int n);
+
+#endif
