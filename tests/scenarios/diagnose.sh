@@ -69,21 +69,31 @@ stop_tcpfate
 
 "$TCPFATE" report "$OUT" --format json >"$WORK/report.json" 2>"$WORK/report.err"
 check "report: exit status" "$?" 0
-diag() { # GROUP-SUBSTRING: the match of the diagnosis of that group
-	jq -r --arg g "$1" '.diagnoses[] | select(.group | contains($g)) | "\(.count)/\(.of) \(.match)"' "$WORK/report.json"
+diag() { # GROUP-SUBSTRING: "COUNT MATCH" of the diagnoses of that group
+	jq -r --arg g "$1" '.diagnoses[] | select(.group | contains($g)) | "\(.count) \(.match)"' "$WORK/report.json"
 }
-syn=$(diag "syn-timeout / syn-retries to $B4:27001")
-check "SYN timeouts: all four, tcp_syn_retries = $SYN_RETRIES named" \
-	"$(grep -c "^4/4 tcp_syn_retries = $SYN_RETRIES:" <<<"$syn")" 1
-data=$(diag "retries-exhausted / data to $B4:27010")
-check "data timeouts: all four, tcp_retries2 = $RETRIES2 named" \
-	"$(grep -c "^4/4 tcp_retries2 = $RETRIES2:" <<<"$data")" 1
-ka=$(diag "retries-exhausted / keepalive to $B4:27020")
-check "keepalive timeouts: all four, intvl x probes = $((KA_INTVL * KA_PROBES)) s named" \
-	"$(grep -c "^4/4 tcp_keepalive_intvl x tcp_keepalive_probes .* = $((KA_INTVL * KA_PROBES)) s;" <<<"$ka")" 1
-req=$(diag "hang-up / request-unanswered to $B4:27030")
-check "the server's 1.3 s request timeout named, from all four" \
-	"$(grep -c "^4/4 the server's request timeout of $SERVER_TIMEOUT s" <<<"$req")" 1
+# expect_diag DESC GROUP MATCH-REGEX: the group's diagnosis names the setting, from at least three of
+# its four connections.  Where timers and processes run late and unevenly (an emulated CPU:
+# TEST_TIME_SCALE > 1), the timings may spread too far for any claim: then no claim is right too,
+# and a wrong one is still a failure.
+expect_diag() {
+	local got
+	got=$(diag "$2")
+	if [ "$SCALE" -gt 1 ] && [ -z "$got" ]; then
+		ok "$1 (no claim: the timings spread too far on this emulated CPU)"
+		return
+	fi
+	check "$1" "$(grep -cE "^[34] $3" <<<"$got") $(grep -c . <<<"$got")" "1 1"
+}
+expect_diag "SYN timeouts: tcp_syn_retries = $SYN_RETRIES named" "syn-timeout / syn-retries to $B4:27001" \
+	"tcp_syn_retries = $SYN_RETRIES "
+expect_diag "data timeouts: tcp_retries2 = $RETRIES2 named" "retries-exhausted / data to $B4:27010" \
+	"tcp_retries2 = $RETRIES2:"
+expect_diag "keepalive timeouts: intvl x probes = $((KA_INTVL * KA_PROBES)) s named" \
+	"retries-exhausted / keepalive to $B4:27020" \
+	"tcp_keepalive_intvl x tcp_keepalive_probes .* = $((KA_INTVL * KA_PROBES)) s;"
+expect_diag "the server's 1.3 s request timeout named" "hang-up / request-unanswered to $B4:27030" \
+	"the server's request timeout of $SERVER_TIMEOUT s"
 "$TCPFATE" report "$OUT" >"$WORK/report.txt" 2>>"$WORK/report.err"
 grep -q "^Diagnoses$" "$WORK/report.txt" && ok "text report: a Diagnoses section" ||
 	not_ok "text report: a Diagnoses section: $(head -5 "$WORK/report.txt")"
