@@ -77,12 +77,24 @@ int main(void)
 	CHECK(diagnose(rows, n, d) == 0, "syn: never from two connections");
 
 	/* Data retransmissions: the tcp_retries2 budget they reach, or the application's own timer. */
-	CHECK(tf_retries2_abort_ms(3, 200) == 6200, "retries2 = 3 aborts 6.2 s after the first transmission");
-	CHECK(tf_retries2_abort_ms(15, 200) > 924600 && tf_retries2_abort_ms(15, 200) < 1100000,
+	CHECK(tf_retries2_abort_ms(3, 200, false) == 6200, "retries2 = 3 aborts 6.2 s after the first transmission");
+	CHECK(tf_retries2_abort_ms(3, 200, true) == 3000, "retries2 = 3 after a tail loss probe: 3.0 s");
+	CHECK(tf_retries2_abort_ms(15, 200, false) > 924600 && tf_retries2_abort_ms(15, 200, false) < 1100000,
 	      "retries2 = 15 aborts after the 924.6 s budget, within one 120 s RTO more");
 	n = many(rows, 4, "retries-exhausted", "data", "out", 6400, 0);
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 3") && !strcmp(d[0].confidence, "medium"),
 	      "data: 6.4 s: tcp_retries2 = 3 (4 connections: medium)");
+	n = many(rows, 2, "retries-exhausted", "data", "out", 3200, 0);
+	n += many(rows + n, 2, "retries-exhausted", "data", "out", 6250, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 3") && d[0].count == 4,
+	      "data: 3.2 s (a tail loss probe first) and 6.25 s (none): both tcp_retries2 = 3, all four");
+	n = many(rows, 2, "retries-exhausted", "data", "out", 6250, 0);
+	n += many(rows + n, 2, "retries-exhausted", "data", "out", 20000, 0);
+	CHECK(diagnose(rows, n, d) == 0, "data near miss: two at r = 3, two at 20 s (no budget): no claim");
+	n = many(rows, 2, "retries-exhausted", "data", "out", 6250, 0);
+	n += many(rows + n, 2, "retries-exhausted", "data", "out", 12600, 0);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 4"),
+	      "data: 6.25 s and 12.6 s fit only r = 4 (probe first, or not)");
 	n = many(rows, 5, "retries-exhausted", "data", "out", 4700, 0);
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_USER_TIMEOUT = 4.7 s"),
 	      "data: 4.7 s, where no budget ends: an application's TCP_USER_TIMEOUT");

@@ -35,9 +35,9 @@ double tf_retries2_budget_ms(int r)
  * retransmission, so the abort comes at the first expiry past it.  RTO
  * starts at rto0 (TCP_RTO_MIN, 200 ms, on a short path) and doubles.
  */
-double tf_retries2_abort_ms(int r, double rto0)
+double tf_retries2_abort_ms(int r, double rto0, bool tail_probe)
 {
-	double budget = tf_retries2_budget_ms(r), t = 0, rto = rto0, first = -1;
+	double budget = tf_retries2_budget_ms(r), t = 0, rto = rto0, first = tail_probe ? 0 : -1;
 
 	for (int k = 0; k < 64; k++, rto = fmin(rto * 2, 120000)) {
 		t += rto;
@@ -47,6 +47,26 @@ double tf_retries2_abort_ms(int r, double rto0)
 			return t;
 	}
 	return t;
+}
+
+/*
+ * The tcp_retries2 values a connection's time to failure fits: `plain` if
+ * the first timeout sent the first retransmission, `probed` if a tail loss
+ * probe did (the same setting then ends one expiry sooner: r = 3 at 3.0 s
+ * instead of 6.2 s).  0 for none.  One time alone cannot tell the two apart
+ * (r = 2 plain ends when r = 3 probed does); the group's times together can.
+ */
+static void retries2_fits(double ms, int *plain, int *probed)
+{
+	*plain = *probed = 0;
+	for (int r = 1; r <= 15; r++)
+		for (int probe = 0; probe < 2; probe++) {
+			double at = tf_retries2_abort_ms(r, 200, probe);
+
+			/* The probe's own delay, or an RTO above the minimum, add a little. */
+			if (ms >= at - fmax(40, 0.02 * at) && ms <= at * 1.15 + 400)
+				*(probe ? probed : plain) = r;
+		}
 }
 
 /* --- clusters ------------------------------------------------------------------------- */
@@ -153,7 +173,7 @@ struct group {
 	double *values;
 	int *syn_retrans;
 	size_t n, cap, cap_syn;
-	bool outgoing;
+	int retries2; /* data timeouts: the tcp_retries2 the group voted for, 0 none */
 };
 
 static int median_int(int *v, size_t n)
@@ -204,21 +224,20 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 	}
 	case K_DATA:
 		snprintf(d->finding, sizeof(d->finding),
-			 "the kernel gave up retransmitting %.1f s after the first unanswered segment", s);
-		for (int r = 1; r <= 15; r++) {
-			double b = tf_retries2_budget_ms(r), abort_at = tf_retries2_abort_ms(r, 200);
-
-			/* A tail loss probe first, or an RTO above the minimum, add a little. */
-			if (m >= abort_at - tolerance(abort_at) && m <= abort_at * 1.15 + 400) {
-				snprintf(d->match, sizeof(d->match),
-					 "tcp_retries2 = %d: its budget is %.1f s from the first retransmission, so the "
-					 "kernel gives up %.1f s after the first transmission (default 15: about 15 min); "
-					 "inferred from the time, not read from the host", r, b / 1000, abort_at / 1000);
-				snprintf(d->advice, sizeof(d->advice),
-					 "the peer stopped acknowledging (gone, or a black hole on the path): a lower "
-					 "tcp_retries2 or TCP_USER_TIMEOUT fails sooner");
-				return true;
-			}
+			 "the kernel gave up retransmitting %.1f-%.1f s after the first unanswered segment", lo / 1000,
+			 hi / 1000);
+		if (g->retries2) {
+			snprintf(d->match, sizeof(d->match),
+				 "tcp_retries2 = %d: its budget is %.1f s from the first retransmission (a tail loss probe "
+				 "or the first timeout), %.1f s or %.1f s after the first transmission (default 15: about "
+				 "15 min); inferred from the time, not read from the host",
+				 g->retries2, tf_retries2_budget_ms(g->retries2) / 1000,
+				 tf_retries2_abort_ms(g->retries2, 200, true) / 1000,
+				 tf_retries2_abort_ms(g->retries2, 200, false) / 1000);
+			snprintf(d->advice, sizeof(d->advice),
+				 "the peer stopped acknowledging (gone, or a black hole on the path): a lower "
+				 "tcp_retries2 or TCP_USER_TIMEOUT fails sooner");
+			return true;
 		}
 		/* No budget ends there: a timer of the application's own. */
 		snprintf(d->match, sizeof(d->match),
@@ -277,6 +296,47 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 	}
 }
 
+/*
+ * Data timeouts: the tcp_retries2 most connections fit (each on its own, see
+ * retries2_of), with the range of their times; else a cluster of the raw
+ * times (an application's TCP_USER_TIMEOUT).  Returns the count.
+ */
+static size_t vote_retries2(struct group *g, double *lo, double *hi, double *median)
+{
+	unsigned int weight[16] = { 0 };
+	size_t best = 0, count = 0;
+	int plain, probed;
+
+	/* Without a probe is the likelier reading of one time: it weighs twice. */
+	for (size_t i = 0; i < g->n; i++) {
+		retries2_fits(g->values[i], &plain, &probed);
+		weight[plain] += 2;
+		weight[probed] += 1;
+	}
+	for (size_t r = 1; r <= 15; r++)
+		if (weight[r] > weight[best] || (!best && weight[r]))
+			best = r;
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; best && i < g->n; i++) {
+		retries2_fits(g->values[i], &plain, &probed);
+		if (plain == (int)best || probed == (int)best) {
+			count++;
+			*lo = fmin(*lo, g->values[i]);
+			*hi = fmax(*hi, g->values[i]);
+		}
+	}
+	if (count >= TF_DIAG_MIN_CLUSTER) {
+		g->retries2 = (int)best;
+		*median = (*lo + *hi) / 2;
+		return count;
+	}
+	/* No budget most agree on: a cluster elsewhere is an application's TCP_USER_TIMEOUT. */
+	count = tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, lo, hi, median);
+	retries2_fits(*median, &plain, &probed);
+	return plain || probed ? 0 : count;
+}
+
 static void describe_group(const struct tf_row *r, char *buf, size_t len)
 {
 	char what[64];
@@ -329,7 +389,12 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 		struct group *g = &groups[k];
 		struct tf_diagnosis d = { 0 };
 		double lo, hi, m;
-		size_t c = tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, &lo, &hi, &m);
+		size_t c;
+
+		if (g->kind == K_DATA)
+			c = vote_retries2(g, &lo, &hi, &m);
+		else
+			c = tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, &lo, &hi, &m);
 
 		/* Never from a few, and only when most of the group agrees. */
 		if (!c || c * 2 < g->n || written == max || !explain(g, m, lo, hi, &d))

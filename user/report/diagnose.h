@@ -38,8 +38,12 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi, double *median);
 /* The kernel's retransmission budget for tcp_retries2 = r (TCP_RTO_MIN 200 ms, RTO at most 120 s). */
 double tf_retries2_budget_ms(int r);
-/* When the kernel aborts unanswered data for tcp_retries2 = r, from the first transmission, RTO from rto0. */
-double tf_retries2_abort_ms(int r, double rto0);
+/*
+ * When the kernel aborts unanswered data for tcp_retries2 = r, from the first
+ * transmission, the RTO starting at rto0; tail_probe: a tail loss probe was
+ * the first retransmission.
+ */
+double tf_retries2_abort_ms(int r, double rto0, bool tail_probe);
 /* The kernel's SYN budget for tcp_syn_retries = n (initial RTO 1 s, doubling). */
 double tf_syn_budget_ms(int n);
 
