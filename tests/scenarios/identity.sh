@@ -58,7 +58,7 @@ wait_line pre-cli connected
 
 OUT=$WORK/identity.json
 DB=$WORK/identity.db
-MPORT=$((20000 + $$ % 10000))
+MPORT=$((29500 + $$ % 400)) # clear of the ports the test uses (26001-26007), whatever the PID
 start_tcpfate "$OUT" --record "$DB" --metrics "127.0.0.1:$MPORT" --metrics-top 5 --metrics-identity || exit 0
 kill -USR1 "$(field pre-cli pid)"
 # A second instance shows only the server's container (an id prefix, as docker ps shortens it).

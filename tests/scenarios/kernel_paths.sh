@@ -42,7 +42,8 @@ icmp_case() {
 	nft_rule "$NS_B" "meta nfproto ipv$family tcp dport $port reject with $proto type $type"
 	[ "$when" = retrans ] && nft_in "$NS_B" "add rule inet tcpfate_test first tcp dport $port drop"
 	if [ "$client" = timeout ]; then
-		ip netns exec "$NS_A" python3 "$CONNECT" "$addr" "$port" 5 >"$WORK/$name.out" 2>&1 &
+		# 5 s, stretched where everything is slower: 32 clients start at once, each must outlast a SYN retransmit.
+		ip netns exec "$NS_A" python3 "$CONNECT" "$addr" "$port" $((5 * SCALE)) >"$WORK/$name.out" 2>&1 &
 		BG_PIDS+=($!)
 	else
 		drive "$name" "$NS_A" client "$addr" "$port" connect
