@@ -94,7 +94,13 @@ kill -USR1 "$(field mv-cli pid)"
 
 for n in rst hup ref ka mv pre; do wait_line $n-cli '^done' 30; done
 sleep 0.5
-curl -s "http://127.0.0.1:$MPORT/metrics" >"$WORK/scrape.txt"
+# Scraped until the last ends are counted (they are read a drain or two after they happen).
+deadline=$((SECONDS + 10 * SCALE))
+until curl -s "http://127.0.0.1:$MPORT/metrics" >"$WORK/scrape.txt" &&
+	grep -q '^tcpfate_unit_connections_closed_total{unit="tftest-web.service",label="hang-up"} 2$' "$WORK/scrape.txt" ||
+	[ $SECONDS -ge $deadline ]; do
+	sleep 0.2
+done
 TCPFATE_PID=$TCPFATE_PID_FILTERED stop_tcpfate
 TCPFATE_PID=$TCPFATE_PID_MAIN stop_tcpfate
 
