@@ -105,7 +105,9 @@ static __always_inline void capture_tuple(struct conn *c, const struct tcp_sock 
 	c->dport = dport;
 	c->family = family;
 	c->netns = netns_inum(skc);
-	c->cgroup_id = sock_cgroup_id(&tp->inet_conn.icsk_inet.sk);
+	/* The socket's cgroup never changes: read once (the tuple is captured at SYN_SENT and again at ESTABLISHED). */
+	if (!c->cgroup_id)
+		c->cgroup_id = sock_cgroup_id(&tp->inet_conn.icsk_inet.sk);
 	if (family == AF_INET) {
 		__builtin_memset(c->saddr, 0, sizeof(c->saddr));
 		__builtin_memset(c->daddr, 0, sizeof(c->daddr));

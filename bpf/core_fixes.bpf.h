@@ -47,12 +47,14 @@ static __always_inline __u64 sock_cgroup_id(const struct sock *sk)
 	struct cgroup *cgrp;
 	__u64 val;
 
+	/* A typed pointer: direct loads, as for the namespace (the callers' sockets are trusted). */
 	if (bpf_core_field_exists(struct sock_cgroup_data, cgroup)) {
-		cgrp = BPF_CORE_READ(sk, sk_cgrp_data.cgroup);
-	} else {
-		val = BPF_CORE_READ((const struct sock___union_cgrp *)sk, sk_cgrp_data.val);
-		cgrp = (val & 1) ? NULL : (struct cgroup *)val;
+		cgrp = sk->sk_cgrp_data.cgroup;
+		return cgrp ? cgrp->kn->id : 0;
 	}
+	/* The older union holds an integer: what it points at is read with probe reads. */
+	val = BPF_CORE_READ((const struct sock___union_cgrp *)sk, sk_cgrp_data.val);
+	cgrp = (val & 1) ? NULL : (struct cgroup *)val;
 	return cgrp ? BPF_CORE_READ(cgrp, kn, id) : 0;
 }
 
