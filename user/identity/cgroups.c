@@ -127,11 +127,24 @@ const struct tf_cgroup *tf_cgroups_find(struct tf_cgroups *cg, uint64_t id)
 	if (!id || !cg->root[0])
 		return NULL;
 	pos = cookie_index_get(&cg->index, id);
-	if (pos < 0 && tf_monotonic_ns() - cg->last_walk_ns >= WALK_EVERY_NS) {
-		walk_all(cg);
-		pos = cookie_index_get(&cg->index, id);
-	}
-	return pos < 0 ? NULL : &cg->items[pos];
+	if (pos >= 0)
+		return &cg->items[pos];
+	if (cookie_index_get(&cg->gone, id) >= 0 || tf_monotonic_ns() - cg->last_walk_ns < WALK_EVERY_NS)
+		return NULL;
+	walk_all(cg);
+	pos = cookie_index_get(&cg->index, id);
+	if (pos >= 0)
+		return &cg->items[pos];
+	/*
+	 * The socket was made in this cgroup, so the cgroup existed before the
+	 * record and before this walk: not found, it has been removed, and no
+	 * later walk will find it.  (Bounded: forgotten past 65,536 such ids.)
+	 */
+	if (cg->gone.n >= 65536)
+		cookie_index_clear(&cg->gone);
+	if (!cookie_index_reserve(&cg->gone))
+		cookie_index_put(&cg->gone, id, 0);
+	return NULL;
 }
 
 void tf_cgroups_free(struct tf_cgroups *cg)
@@ -140,5 +153,6 @@ void tf_cgroups_free(struct tf_cgroups *cg)
 		free(cg->items[i].path);
 	free(cg->items);
 	cookie_index_free(&cg->index);
+	cookie_index_free(&cg->gone);
 	memset(cg, 0, sizeof(*cg));
 }

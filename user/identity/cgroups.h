@@ -5,7 +5,7 @@
  * walking the cgroup2 file system, off the hot path: once per cgroup id, then
  * cached; an id still unknown walks again at most once a second (a container
  * started a moment ago), and a cgroup removed before it was seen stays
- * unknown (its id alone is shown).
+ * unknown (its id alone is shown) without walking again for it.
  */
 #ifndef TF_CGROUPS_H
 #define TF_CGROUPS_H
@@ -29,6 +29,7 @@ struct tf_cgroups {
 	struct tf_cgroup *items;
 	size_t n, cap;
 	struct cookie_index index; /* id -> position in items */
+	struct cookie_index gone;  /* ids a walk did not find: removed since (see tf_cgroups_find) */
 	uint64_t last_walk_ns;
 	uint64_t walks;
 };
