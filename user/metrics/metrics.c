@@ -94,18 +94,27 @@ static void observe_seconds(struct tf_histogram *h, double ms)
 }
 
 /*
- * The counter of an RST's reason, by its name: the kernel's (6.10+) or the
- * one inferred from the record before that; the last slot when unknown.
+ * An RST's reason counts by name: the kernel's (6.10+), or the one inferred
+ * from the record on older kernels, which have no names to number them by.
+ * The last slot takes what does not fit (never reached: the names are few).
  */
-static size_t rst_reason_slot(const char *name)
+static void count_rst(struct tf_metrics *m, const char *reason)
 {
-	for (size_t i = 0; name && i < TF_METRIC_RST_REASONS; i++) {
-		const char *known = tf_rst_reason_name((unsigned int)i);
+	size_t i;
 
-		if (known && !strcmp(known, name))
-			return i;
+	if (!reason)
+		reason = "unknown";
+	for (i = 0; i < m->n_rst_reasons; i++)
+		if (!strcmp(m->rst_sent[i].reason, reason))
+			break;
+	if (i == m->n_rst_reasons) {
+		if (i == TF_METRIC_RST_REASONS)
+			reason = "other";
+		else
+			m->n_rst_reasons++;
+		m->rst_sent[i].reason = reason;
 	}
-	return TF_METRIC_RST_REASONS;
+	m->rst_sent[i].count++;
 }
 
 static void count_closed(struct tf_metrics *m, enum tf_label label, const char *cause, const char *direction)
@@ -151,7 +160,7 @@ void tf_metrics_observe(struct tf_metrics *m, const struct tf_conn_view *v)
 	m->keepalive_probes += v->keepalive_probes;
 	m->zero_window_probes += v->zero_window_probes;
 	if (r->flags & (TF_F_RST_TX | TF_F_RST_TX_LATE))
-		m->rst_sent[rst_reason_slot(v->rst_reason)]++;
+		count_rst(m, v->rst_reason);
 	if (r->flags & TF_F_RST_RX)
 		m->rst_received++;
 	top_count(&m->remotes, remote, label);
@@ -269,13 +278,9 @@ static void render(struct tf_metrics *m, FILE *f)
 		"Unanswered zero-window probes of connections that timed out.", m->zero_window_probes);
 	family(f, "tcpfate_resets_sent_total", "counter",
 	       "RSTs our connections sent, by reason: the kernel's (6.10+), or inferred from the socket's state before.");
-	for (int i = 0; i <= TF_METRIC_RST_REASONS; i++) {
-		const char *name = i < TF_METRIC_RST_REASONS ? tf_rst_reason_name((unsigned)i) : NULL;
-
-		if (m->rst_sent[i])
-			fprintf(f, "tcpfate_resets_sent_total{reason=\"%s\"} %llu\n", name ? name : "unknown",
-				(unsigned long long)m->rst_sent[i]);
-	}
+	for (size_t i = 0; i <= TF_METRIC_RST_REASONS && m->rst_sent[i].count; i++)
+		fprintf(f, "tcpfate_resets_sent_total{reason=\"%s\"} %llu\n", m->rst_sent[i].reason,
+			(unsigned long long)m->rst_sent[i].count);
 	counter(f, "tcpfate_resets_received_total", "RSTs that ended our connections.", m->rst_received);
 	counter(f, "tcpfate_resets_sent_without_socket_total",
 		"RSTs the host sent for segments that matched no connection.", h->kernel[TF_STAT_RST_NO_SOCKET]);

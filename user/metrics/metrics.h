@@ -61,7 +61,12 @@ struct tf_metrics {
 	struct tf_histogram lifetime[TF_LABEL_COUNT];
 	struct tf_histogram failure[TF_LABEL_COUNT];
 	uint64_t syn_retrans, retrans, keepalive_probes, zero_window_probes;
-	uint64_t rst_sent[TF_METRIC_RST_REASONS + 1]; /* last slot: reason unknown */
+	/* RSTs sent, by reason name ("unknown" when none), in the order first seen. */
+	struct {
+		const char *reason; /* a literal, or a kernel name alive until exit */
+		uint64_t count;
+	} rst_sent[TF_METRIC_RST_REASONS + 1];
+	size_t n_rst_reasons;
 	uint64_t rst_received;
 	struct tf_health health;
 	struct tf_top remotes, processes; /* cap 0: per-endpoint series off */
