@@ -36,6 +36,9 @@ static void round_hz(void)
 	CHECK_INT(tf_round_hz(296.0), 300, "a measured 296 is HZ 300");
 	CHECK_INT(tf_round_hz(1004.9), 1000, "a measured 1004.9 is HZ 1000");
 	CHECK_INT(tf_round_hz(99.0), 100, "a measured 99 is HZ 100");
+#if defined(__x86_64__)
+	CHECK_INT(tf_round_hz(255.0), 250, "a measured 255 is HZ 250 (x86 has no 256)");
+#endif
 	CHECK_INT(tf_round_hz(700.0), 0, "700 is no value Linux is configured with");
 	CHECK_INT(tf_round_hz(0.0), 0, "no jiffies at all: unknown");
 }

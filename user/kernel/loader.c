@@ -218,9 +218,32 @@ static int clock_probe(struct tf_bpf *b, uint64_t *jiffies, uint64_t *ns)
 }
 
 /*
+ * The first reading after the jiffies counter moves on: a measurement that
+ * starts and ends on a tick counts whole jiffies, not whole jiffies plus or
+ * minus the one it started in (at HZ 250 over 200 ms that is 2 %, enough to
+ * make 250 look like 256).  A tick is at most 1/24 s, so 100 ms bounds the
+ * wait.
+ */
+static int clock_probe_on_tick(struct tf_bpf *b, uint64_t *jiffies, uint64_t *ns)
+{
+	uint64_t start_jiffies, start_ns;
+	int err = clock_probe(b, &start_jiffies, &start_ns);
+
+	while (!err) {
+		err = clock_probe(b, jiffies, ns);
+		if (!err && *jiffies != start_jiffies)
+			return 0;
+		if (!err && *ns - start_ns > 100 * 1000 * 1000ULL)
+			return -ETIME;
+	}
+	return err;
+}
+
+/*
  * The kernel's HZ, for the BPF side's jiffies: from its config where that is
- * readable, else measured (jiffies counted over 200 ms of the kernel's own
- * monotonic clock, rounded to a value Linux can be configured with).
+ * readable, else measured (the jiffies between two ticks about 200 ms apart,
+ * over the kernel's own monotonic clock, rounded to a value Linux can be
+ * configured with).
  */
 static int set_clock(struct tf_bpf *b, const struct tf_features *k)
 {
@@ -229,10 +252,10 @@ static int set_clock(struct tf_bpf *b, const struct tf_features *k)
 	int err;
 
 	if (!hz) {
-		err = clock_probe(b, &j0, &t0);
+		err = clock_probe_on_tick(b, &j0, &t0);
 		usleep(200 * 1000);
 		if (!err)
-			err = clock_probe(b, &j1, &t1);
+			err = clock_probe_on_tick(b, &j1, &t1);
 		if (err) {
 			tf_error("cannot tell the kernel's HZ: no kernel config to read, and measuring it failed: %s",
 				 strerror(-err));
