@@ -27,7 +27,10 @@ node_server() { # NAME PORT MODE [ADDR]
 }
 node_client() { # NAME PORT MODE LOCALPORT [ADDR]
 	local name=$1 port=$2 mode=$3 lport=$4 addr=${5:-$B4}
-	ip netns exec "$NS_A" "$NODE" "$NODE_HTTP" client "$addr" "$port" "$mode" "$lport" >"$WORK/$name.out" 2>&1 &
+	# A stalled reader gives up after 4 s, time for several scans.  Where everything runs SCALE
+	# times slower, so do the scans (each may use at most 2% of a core): it waits longer.
+	ip netns exec "$NS_A" "$NODE" "$NODE_HTTP" client "$addr" "$port" "$mode" "$lport" $((4000 * SCALE)) \
+		>"$WORK/$name.out" 2>&1 &
 }
 curl_get() { # NAME PORT LOCALPORT
 	ip netns exec "$NS_A" curl -sS -o /dev/null --local-port "$3" "http://$B4:$2/" >"$WORK/$1.out" 2>&1

@@ -73,7 +73,7 @@ if [ -z "$CHROMIUM" ]; then
 	not_ok "html: chromium is installed (make test-deps)"
 else
 	chrome() {
-		timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		timeout $((60 * SCALE)) "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
 			--user-data-dir="$WORK/chrome" --enable-logging=stderr --v=0 "$@" "file://$WORK/report.html"
 	}

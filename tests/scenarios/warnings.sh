@@ -30,6 +30,11 @@ case "$(scan_of "$WORK/default.json")" in
 	check "the direct-read iterator is loaded once (by the default instance)" "$(loaded tf_scan_direct)" 1
 	check "the probe-read iterator is loaded once (by the third)" "$(loaded tf_scan_probe)" 1
 	;;
+"by iterator, probe reads")
+	# No bpf_rdonly_cast before 6.2: the probe-read iterator is the default.
+	check "without direct reads, the probe-read iterator is loaded (by the default instance)" \
+		"$(loaded tf_scan_direct) $(loaded tf_scan_probe)" "0 1"
+	;;
 "by a program tcpfate runs")
 	# This kernel refuses map element iterators (some sandboxes do): the run path is its default.
 	check "iterators refused here: no iterator scan program is loaded" \

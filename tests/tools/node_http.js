@@ -3,11 +3,14 @@
 //   listening pid=P | connected pid=P lport=L | first-done | done result=CODE message=...
 //
 //   node node_http.js server HOST PORT silent|hold|keepalive|short-keepalive|big
-//   node node_http.js client HOST PORT get|reuse|stall LOCALPORT
+//   node node_http.js client HOST PORT get|reuse|stall LOCALPORT [STALL_TIMEOUT_MS]
+//
+// stall's request times out after STALL_TIMEOUT_MS (default 4000): long enough
+// for tcpfate's scans to see the stall twice, which takes longer on a slow CPU.
 'use strict';
 const http = require('http');
 
-const [role, host, portText, mode, localPortText] = process.argv.slice(2);
+const [role, host, portText, mode, localPortText, stallTimeoutText] = process.argv.slice(2);
 const port = Number(portText);
 const say = (line) => process.stdout.write(line + '\n');
 
@@ -44,7 +47,7 @@ if (role === 'server') {
 	const request = (onResponse) => {
 		/* A fixed local port makes the agent open a new connection each time: not for 'reuse'. */
 		const local = mode === 'reuse' ? {} : { localPort: Number(localPortText) };
-		const timeout = mode === 'stall' ? { timeout: 4000 } : {};
+		const timeout = mode === 'stall' ? { timeout: Number(stallTimeoutText || 4000) } : {};
 		const req = http.request({ host, port, path: '/', agent, ...local, ...timeout });
 		req.on('socket', (s) => s.once('connect', () => say(`connected pid=${process.pid} lport=${s.localPort}`)));
 		req.on('error', (e) => { done(e); process.exit(0); });
