@@ -68,7 +68,7 @@ vmlinuz=$tree/boot/vmlinuz-$kver
 
 # --- the initramfs: busybox, the modules to reach the shared root, and all the kernel's modules
 # The name carries the initramfs' layout version: a change to it below builds them again.
-initrd=$CACHE/$pkg.initrd-4
+initrd=$CACHE/$pkg.initrd-5
 if [ ! -s "$initrd" ]; then
 	work=$(mktemp -d /tmp/tcpfate-initrd.XXXXXX)
 	mkdir -p "$work"/{bin,proc,sys,dev,root,new,upper,lib/modules,boot}
@@ -99,7 +99,7 @@ mount -t tracefs tracefs /new/sys/kernel/tracing 2>/dev/null
 mount -t debugfs debugfs /new/sys/kernel/debug 2>/dev/null
 exec switch_root /new /bin/sh -c '
 	arg() { tr " " "\n" </proc/cmdline | sed -n "s/^guest.$1=//p"; }
-	export TEST_TIME_SCALE=8 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+	export TEST_TIME_SCALE=8 TEST_GUEST=1 PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 	ip link set lo up # as a booted system has it: metrics endpoints and browsers use 127.0.0.1
 	cd "$(arg cwd)" && echo GUEST-BEGIN && eval "$(cat "$(arg cmd)")"; echo "GUEST-EXIT: $?"
 	echo o >/proc/sysrq-trigger; sleep 10'

@@ -69,11 +69,15 @@ check "JSON lines from two hosts" "$(report_json "$WORK/fleet.jsonl" | jq -r .ho
 "$TCPFATE" report "$DB" --format html -o "$WORK/report.html"
 check "html: written" "$?" 0
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
-if [ -z "$CHROMIUM" ]; then
+if [ -n "${TEST_GUEST:-}" ]; then
+	# The page does not depend on the kernel, and under an emulated CPU Chromium takes minutes per
+	# page: the kernel matrix leaves it to the host's run.
+	echo "# html in chromium: not run in a kernel-matrix guest (the host's run renders it)"
+elif [ -z "$CHROMIUM" ]; then
 	not_ok "html: chromium is installed (make test-deps)"
 else
 	chrome() {
-		timeout $((60 * SCALE)) "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+		timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
 			--disable-background-networking --disable-component-update --disable-sync \
 			--user-data-dir="$WORK/chrome" --enable-logging=stderr --v=0 "$@" "file://$WORK/report.html"
 	}
