@@ -135,16 +135,25 @@ bool tf_answered_late_data(const struct tf_record *r)
 /*
  * Kernels before 6.10 give no reason for an RST: the record's facts decide
  * the ones that only one path sends.  After CLOSE, close() sends it when
- * data was left unread (ABORT_ON_CLOSE), and tcp_disconnect() otherwise
- * (SO_LINGER 0, or connect(AF_UNSPEC): TCP_STATE); the keepalive timer is
- * the one timer that sends an RST before giving up.
+ * data was left unread (ABORT_ON_CLOSE); a socket its application had
+ * already closed (FIN_WAIT1/2) ends when the peer's data meets it, the
+ * kernel answering that data (ABORT_ON_DATA: when the data carries the ACK
+ * of our FIN, tcp_rcv_state_process() calls tcp_done() directly, no
+ * received-RST code); tcp_disconnect() otherwise (SO_LINGER 0, or
+ * connect(AF_UNSPEC): TCP_STATE).  The keepalive timer is the one timer that
+ * sends an RST before giving up.
  */
 const char *tf_inferred_rst_reason(const struct tf_record *r)
 {
 	if (tf_answered_late_data(r))
 		return "TCP_ABORT_ON_DATA";
-	if (r->flags & TF_F_RST_TX_LATE)
-		return r->unread_at_close ? "TCP_ABORT_ON_CLOSE" : "TCP_STATE";
+	if (r->flags & TF_F_RST_TX_LATE) {
+		if (r->unread_at_close)
+			return "TCP_ABORT_ON_CLOSE";
+		if (r->old_state == TF_TCP_FIN_WAIT1 || r->old_state == TF_TCP_FIN_WAIT2)
+			return "TCP_ABORT_ON_DATA";
+		return "TCP_STATE";
+	}
 	if (r->sk_err == ETIMEDOUT && rst_from_keepalive_without_reason(r))
 		return "TCP_KEEPALIVE_TIMEOUT";
 	return NULL;

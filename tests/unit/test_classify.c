@@ -107,6 +107,10 @@ static void reset_rows(void)
 	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_ABORT_ON_CLOSE", "RST after CLOSE with unread data: close() aborting");
 	r.unread_at_close = 0;
 	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_STATE", "RST after CLOSE, nothing unread: SO_LINGER 0 (tcp_disconnect)");
+	r.old_state = TF_TCP_FIN_WAIT2;
+	r.flags |= TF_F_LOCAL_FIN;
+	CHECK_STR(tf_inferred_rst_reason(&r), "TCP_ABORT_ON_DATA",
+		  "RST after CLOSE from FIN_WAIT2, no RST received: data with the ACK of our FIN ended it (6.1)");
 	r = established(TF_DIR_OUT);
 	r.flags |= TF_F_RST_TX;
 	r.sk_err = ETIMEDOUT;
