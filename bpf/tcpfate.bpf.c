@@ -46,6 +46,7 @@ const volatile __u64 slot_mask = 0;
 #include "ring.bpf.h"
 #include "conn_table.bpf.h"
 #include "keepalive.bpf.h"
+#include "settings.bpf.h"
 #include "emit.bpf.h"
 #include "owner.bpf.h"
 #include "scan.bpf.h"

@@ -55,6 +55,15 @@ enum tf_fact {
 	TF_F_OWNER_CLOSE = 1u << 15,   /* pid/comm came from its close() */
 	TF_F_FOUND_GONE = 1u << 16,    /* freed without any close event; found gone later (with RECOVERED) */
 	TF_F_OWNER_ACCEPT = 1u << 17,  /* pid/comm came from accept() (kernels before 6.3, with fexit) */
+	TF_F_SETTINGS = 1u << 18,      /* the timer settings in force were read at the end (failures only) */
+};
+
+/* Which of the timer settings in force were the socket's own options rather than its namespace's sysctls. */
+enum tf_own_setting {
+	TF_OWN_SYNCNT = 1u << 0,    /* TCP_SYNCNT, not tcp_syn_retries */
+	TF_OWN_KEEPIDLE = 1u << 1,  /* TCP_KEEPIDLE, not tcp_keepalive_time */
+	TF_OWN_KEEPINTVL = 1u << 2, /* TCP_KEEPINTVL, not tcp_keepalive_intvl */
+	TF_OWN_KEEPCNT = 1u << 3,   /* TCP_KEEPCNT, not tcp_keepalive_probes */
 };
 
 /* Kernel RST reasons we name in the classifier (enum sk_rst_reason, 6.10+). */
@@ -94,6 +103,14 @@ struct tf_record {
 	__u32 unread_at_close; /* bytes the application had not read when the socket moved to CLOSE */
 	__s32 sk_err;          /* errno recorded on the socket at the end */
 	__s32 sk_err_soft;
+	/*
+	 * The timer settings in force when a connection failed (TF_F_SETTINGS):
+	 * the socket's own option where it set one (own_settings), else its
+	 * namespace's sysctl.  They name the knob behind a timeout.
+	 */
+	__u32 user_timeout_ms;     /* TCP_USER_TIMEOUT; 0 none */
+	__u32 keepalive_time_ms;   /* idle before the first keepalive probe */
+	__u32 keepalive_intvl_ms;  /* between keepalive probes */
 	__u16 sport;           /* host byte order */
 	__u16 dport;
 	__u16 family;          /* AF_INET / AF_INET6 */
@@ -103,6 +120,10 @@ struct tf_record {
 	__u8 rst_rx_state;     /* state in which an RST was received */
 	__u8 rst_tx_state;     /* state in which we sent an RST */
 	__u8 rst_tx_reason;    /* enum sk_rst_reason or TF_RST_REASON_NONE */
+	__u8 syn_retries_max;  /* SYN retransmits before giving up (TCP_SYNCNT or tcp_syn_retries) */
+	__u8 retries2;         /* tcp_retries2: the data retransmission budget */
+	__u8 keepalive_probes_max; /* unanswered probes before giving up (TCP_KEEPCNT or tcp_keepalive_probes) */
+	__u8 own_settings;     /* enum tf_own_setting */
 	char comm[TF_COMM_LEN];
 };
 

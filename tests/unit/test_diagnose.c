@@ -36,6 +36,24 @@ static size_t many(struct tf_row *rows, size_t n, const char *label, const char 
 	return n;
 }
 
+/* The settings tcpfate read at each failure: the namespace's, or the socket's own where `options` names them. */
+static void read_settings(struct tf_row *rows, size_t n, int syn_retries, int retries2, double user_timeout_ms,
+			  double keepalive_intvl_ms, int keepalive_probes, const char *options)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct tf_row_settings *s = &rows[i].settings;
+
+		s->known = true;
+		s->syn_retries = syn_retries;
+		s->retries2 = retries2;
+		s->user_timeout_ms = user_timeout_ms;
+		s->keepalive_time_ms = 7200000;
+		s->keepalive_intvl_ms = keepalive_intvl_ms;
+		s->keepalive_probes = keepalive_probes;
+		snprintf(s->socket_options, sizeof(s->socket_options), "%s", options);
+	}
+}
+
 static size_t diagnose(struct tf_row *rows, size_t n, struct tf_diagnosis *d)
 {
 	return tf_diagnose(rows, n, d, TF_DIAG_MAX);
@@ -134,6 +152,47 @@ int main(void)
 	CHECK(diagnose(rows, n, d) == 0, "three of eight agreeing: not enough of the group");
 	n = many(rows, 5, "reset", "peer", "out", 1300, 0);
 	CHECK(diagnose(rows, n, d) == 0, "resets: no timing to diagnose");
+	/* Settings read at the failures: named as read, and preferred to what the times suggest. */
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 7000, 2);
+	read_settings(rows, n, 2, 15, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 2, read from the connections' network "
+							      "namespace") && !strstr(d[0].match, "another time"),
+	      "syn, read: tcp_syn_retries = 2 from the namespace, and the time agrees");
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 15000, 3);
+	read_settings(rows, n, 3, 15, 0, 75000, 9, "TCP_SYNCNT");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_SYNCNT = 3, set on the sockets themselves"),
+	      "syn, read: the sockets' own TCP_SYNCNT = 3 named as theirs");
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 10000, 2);
+	read_settings(rows, n, 2, 15, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 2") && strstr(d[0].match, "another time"),
+	      "syn near miss, read: 10 s under tcp_syn_retries = 2 says the time does not fit");
+	n = many(rows, 4, "retries-exhausted", "data", "out", 2700, 0);
+	read_settings(rows, n, 6, 15, 2700, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_USER_TIMEOUT = 2.7 s, set on the sockets"),
+	      "data, read: TCP_USER_TIMEOUT = 2.7 s named as the sockets'");
+	n = many(rows, 4, "retries-exhausted", "data", "out", 6400, 0);
+	read_settings(rows, n, 6, 3, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 3, read from") &&
+		      !strstr(d[0].match, "poorly") && d[0].count == 4,
+	      "data, read: tcp_retries2 = 3, and all four times fit it");
+	n = many(rows, 4, "retries-exhausted", "data", "out", 6400, 0);
+	read_settings(rows, n, 6, 8, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_retries2 = 8, read from") && strstr(d[0].match, "poorly"),
+	      "data near miss, read: 6.4 s under tcp_retries2 = 8 is named, with the poor fit said");
+	n = many(rows, 5, "retries-exhausted", "keepalive", "out", 3040, 0);
+	read_settings(rows, n, 6, 15, 0, 1000, 3, "TCP_KEEPCNT");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_KEEPINTVL 1 s x TCP_KEEPCNT 3 = 3 s, set on the sockets"),
+	      "keepalive, read: the sockets' own interval x count");
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 7000, 2);
+	read_settings(rows, 2, 2, 15, 0, 75000, 9, "");
+	read_settings(rows + 2, 2, 4, 15, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "inferred from the time"),
+	      "syn, settings that differ within the group: inferred from the time instead");
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 7000, 2);
+	read_settings(rows, 3, 2, 15, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "inferred from the time"),
+	      "syn, one connection without settings (an older record): inferred");
+
 	/* Two groups: each its own diagnosis, the larger first. */
 	n = many(rows, 5, "hang-up", "request-unanswered", "out", 1300, 0);
 	n += many(rows + n, 7, "syn-timeout", "syn-retries", "out", 7000, 2);

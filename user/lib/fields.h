@@ -55,5 +55,16 @@
 #define TF_KEY_LAST_STATE "last_state"
 #define TF_KEY_COOKIE "cookie"
 #define TF_KEY_CLOSE_SEEN "close_seen"
+/*
+ * The timer settings in force when a connection failed (schema 3): each the
+ * socket's own option where it set one, else its namespace's sysctl.
+ */
+#define TF_KEY_TCP_SYN_RETRIES "tcp_syn_retries"
+#define TF_KEY_TCP_RETRIES2 "tcp_retries2"
+#define TF_KEY_TCP_USER_TIMEOUT_MS "tcp_user_timeout_ms"
+#define TF_KEY_TCP_KEEPALIVE_TIME_MS "tcp_keepalive_time_ms"
+#define TF_KEY_TCP_KEEPALIVE_INTVL_MS "tcp_keepalive_intvl_ms"
+#define TF_KEY_TCP_KEEPALIVE_PROBES "tcp_keepalive_probes"
+#define TF_KEY_SOCKET_OPTIONS "socket_options" /* which of them the socket set: "TCP_SYNCNT,TCP_KEEPCNT"; "" none */
 
 #endif

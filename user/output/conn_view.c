@@ -73,6 +73,29 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 	zero_window = probes_gave_up && !strcmp(v->verdict.cause, "zero-window");
 	v->keepalive_probes = keepalive ? r->probes : 0;
 	v->zero_window_probes = zero_window ? r->probes : 0;
+	v->settings = r->flags & TF_F_SETTINGS;
+	if (v->settings)
+		tf_socket_options_name(r->own_settings, v->socket_options, sizeof(v->socket_options));
+}
+
+void tf_socket_options_name(uint8_t own, char *buf, size_t len)
+{
+	static const struct {
+		uint8_t bit;
+		const char *name;
+	} options[] = {
+		{ TF_OWN_SYNCNT, "TCP_SYNCNT" },
+		{ TF_OWN_KEEPIDLE, "TCP_KEEPIDLE" },
+		{ TF_OWN_KEEPINTVL, "TCP_KEEPINTVL" },
+		{ TF_OWN_KEEPCNT, "TCP_KEEPCNT" },
+	};
+	size_t used = 0;
+
+	if (len)
+		buf[0] = 0;
+	for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
+		if (own & options[i].bit && used < len)
+			used += (size_t)snprintf(buf + used, len - used, "%s%s", used ? "," : "", options[i].name);
 }
 
 size_t tf_format_iso8601(int64_t wall_ns, char *buf, size_t len)

@@ -33,10 +33,15 @@ struct tf_conn_view {
 	uint32_t retrans;           /* data retransmits (SYNs excluded) */
 	uint32_t keepalive_probes;  /* unanswered keepalive probes at the end */
 	uint32_t zero_window_probes;
+	/* The timer settings in force, read when the connection failed (rec->flags & TF_F_SETTINGS). */
+	bool settings;
+	char socket_options[64]; /* those the socket set itself, comma-separated; "" none */
 };
 
 /* mono_to_wall_ns: add to a CLOCK_MONOTONIC time to get CLOCK_REALTIME. */
 void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_t mono_to_wall_ns);
+/* The socket options in OWN (enum tf_own_setting), comma-separated: "TCP_SYNCNT,TCP_KEEPCNT"; "" none. */
+void tf_socket_options_name(uint8_t own, char *buf, size_t len);
 /* inet_ntop for our 16-byte address layout; buf has INET6_ADDRSTRLEN bytes.  Returns its length. */
 size_t tf_format_addr(int family, const uint8_t *addr, char *buf);
 /* ISO 8601 UTC with milliseconds: "2026-11-22T00:37:59.123Z"; buf >= 32 bytes.  Returns its length. */

@@ -101,6 +101,15 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 		jw_bool(&w, TF_KEY_RST_REASON_INFERRED, true);
 	if (r->flags & TF_F_RECOVERED)
 		jw_bool(&w, TF_KEY_CLOSE_SEEN, false);
+	if (v->settings) {
+		jw_uint(&w, TF_KEY_TCP_SYN_RETRIES, r->syn_retries_max);
+		jw_uint(&w, TF_KEY_TCP_RETRIES2, r->retries2);
+		jw_uint(&w, TF_KEY_TCP_USER_TIMEOUT_MS, r->user_timeout_ms);
+		jw_uint(&w, TF_KEY_TCP_KEEPALIVE_TIME_MS, r->keepalive_time_ms);
+		jw_uint(&w, TF_KEY_TCP_KEEPALIVE_INTVL_MS, r->keepalive_intvl_ms);
+		jw_uint(&w, TF_KEY_TCP_KEEPALIVE_PROBES, r->keepalive_probes_max);
+		jw_plain(&w, TF_KEY_SOCKET_OPTIONS, v->socket_options);
+	}
 	jw_object_end(&w);
 	sb_char(&sb, '\n');
 	sb_flush_to(&sb, out);

@@ -64,7 +64,15 @@
 	X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME, "TEXT")                                         \
 	X(POD_UID, TF_KEY_POD_UID, "TEXT")                                                             \
 	X(POD_QOS, TF_KEY_POD_QOS, "TEXT")                                                             \
-	X(UNIT, TF_KEY_UNIT, "TEXT")
+	X(UNIT, TF_KEY_UNIT, "TEXT")                                                                   \
+	/* Schema 3: the timer settings in force at a failure (NULL otherwise, and in older rows). */   \
+	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES, "INTEGER")                                          \
+	X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2, "INTEGER")                                                \
+	X(TCP_USER_TIMEOUT_MS, TF_KEY_TCP_USER_TIMEOUT_MS, "INTEGER")                                  \
+	X(TCP_KEEPALIVE_TIME_MS, TF_KEY_TCP_KEEPALIVE_TIME_MS, "INTEGER")                              \
+	X(TCP_KEEPALIVE_INTVL_MS, TF_KEY_TCP_KEEPALIVE_INTVL_MS, "INTEGER")                            \
+	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES, "INTEGER")                                \
+	X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS, "TEXT")
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -171,6 +179,15 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
 		bind_text(st, P(POD_UID), cg->ident.pod_uid);
 		bind_text(st, P(POD_QOS), cg->ident.pod_qos);
 		bind_text(st, P(UNIT), cg->ident.unit);
+	}
+	if (v.settings) {
+		sqlite3_bind_int(st, P(TCP_SYN_RETRIES), rec->syn_retries_max);
+		sqlite3_bind_int(st, P(TCP_RETRIES2), rec->retries2);
+		sqlite3_bind_int64(st, P(TCP_USER_TIMEOUT_MS), rec->user_timeout_ms);
+		sqlite3_bind_int64(st, P(TCP_KEEPALIVE_TIME_MS), rec->keepalive_time_ms);
+		sqlite3_bind_int64(st, P(TCP_KEEPALIVE_INTVL_MS), rec->keepalive_intvl_ms);
+		sqlite3_bind_int(st, P(TCP_KEEPALIVE_PROBES), rec->keepalive_probes_max);
+		bind_text(st, P(SOCKET_OPTIONS), v.socket_options);
 	}
 	rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : -1;

@@ -16,7 +16,7 @@
 #include "tcpfate.h"
 
 /* The schema this tcpfate writes (PRAGMA user_version); documented in docs/recording.md. */
-#define TF_SCHEMA_VERSION 2
+#define TF_SCHEMA_VERSION 3
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x) /* a number as a string literal, for SQL */
 

@@ -174,7 +174,20 @@ struct group {
 	int *syn_retrans;
 	size_t n, cap, cap_syn;
 	int retries2; /* data timeouts: the tcp_retries2 the group voted for, 0 none */
+	/* The settings every connection of the group failed under, when each had them read and all agree. */
+	struct tf_row_settings settings;
+	bool settings_agree;
 };
+
+static bool same_settings(const struct tf_row_settings *a, const struct tf_row_settings *b)
+{
+	return a->known && b->known && a->syn_retries == b->syn_retries && a->retries2 == b->retries2 &&
+	       a->user_timeout_ms == b->user_timeout_ms && a->keepalive_intvl_ms == b->keepalive_intvl_ms &&
+	       a->keepalive_probes == b->keepalive_probes && !strcmp(a->socket_options, b->socket_options);
+}
+
+#define FROM_SOCKETS "set on the sockets themselves, read at the failure"
+#define FROM_NAMESPACE "read from the connections' network namespace at the failure"
 
 static int median_int(int *v, size_t n)
 {
@@ -205,6 +218,24 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 
 		snprintf(d->finding, sizeof(d->finding), "the kernel gave up %.1f s after the first SYN (%d retransmits seen)",
 			 s, seen);
+		if (g->settings_agree) {
+			const struct tf_row_settings *st = &g->settings;
+			double budget = tf_syn_budget_ms(st->syn_retries);
+			bool own = strstr(st->socket_options, "TCP_SYNCNT");
+
+			snprintf(d->match, sizeof(d->match),
+				 "%s = %d, %s: the kernel's budget for %d retransmits is %.0f s (default 6: 127 s)%s",
+				 own ? "TCP_SYNCNT" : "tcp_syn_retries", st->syn_retries, own ? FROM_SOCKETS : FROM_NAMESPACE,
+				 st->syn_retries, budget / 1000,
+				 fabs(m - budget) <= fmax(400, 0.05 * budget)
+					 ? ""
+					 : "; the failures came at another time (tcp_syn_linear_timeouts, or a clock that ran late)");
+			snprintf(d->advice, sizeof(d->advice),
+				 "nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is gone, a "
+				 "lower value fails faster",
+				 own ? "the application's TCP_SYNCNT" : "tcp_syn_retries");
+			return true;
+		}
 		/* By the time alone: kernels before 6.5 count one SYN retransmit less for the same setting. */
 		for (int n = 1; n <= 10; n++) {
 			double budget = tf_syn_budget_ms(n);
@@ -226,6 +257,28 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 		snprintf(d->finding, sizeof(d->finding),
 			 "the kernel gave up retransmitting %.1f-%.1f s after the first unanswered segment", lo / 1000,
 			 hi / 1000);
+		if (g->settings_agree && g->settings.user_timeout_ms > 0) {
+			snprintf(d->match, sizeof(d->match),
+				 "TCP_USER_TIMEOUT = %.1f s, " FROM_SOCKETS " (it replaces tcp_retries2's budget)",
+				 g->settings.user_timeout_ms / 1000);
+			snprintf(d->advice, sizeof(d->advice), "the application's own send timeout fired: the peer stopped "
+							       "acknowledging for that long");
+			return true;
+		}
+		if (g->settings_agree) {
+			int r = g->settings.retries2;
+
+			snprintf(d->match, sizeof(d->match),
+				 "tcp_retries2 = %d, %s: its budget is %.1f s from the first retransmission, %.1f s or %.1f s "
+				 "after the first transmission (default 15: about 15 min)%s",
+				 r, FROM_NAMESPACE, tf_retries2_budget_ms(r) / 1000,
+				 tf_retries2_abort_ms(r, 200, true) / 1000, tf_retries2_abort_ms(r, 200, false) / 1000,
+				 g->retries2 == r ? "" : "; the failures' times fit it poorly (a slower RTO?)");
+			snprintf(d->advice, sizeof(d->advice),
+				 "the peer stopped acknowledging (gone, or a black hole on the path): a lower "
+				 "tcp_retries2 or TCP_USER_TIMEOUT fails sooner");
+			return true;
+		}
 		if (g->retries2) {
 			snprintf(d->match, sizeof(d->match),
 				 "tcp_retries2 = %d: its budget is %.1f s from the first retransmission (a tail loss probe "
@@ -249,6 +302,22 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 		snprintf(d->finding, sizeof(d->finding),
 			 "idle connections died %.1f s after their first unanswered keepalive probe", s);
 		/* Both are whole seconds; the timer's slack adds a few tens of milliseconds. */
+		if (g->settings_agree) {
+			const struct tf_row_settings *st = &g->settings;
+			double budget = st->keepalive_intvl_ms * st->keepalive_probes;
+			bool own = strstr(st->socket_options, "TCP_KEEPINTVL") || strstr(st->socket_options, "TCP_KEEPCNT");
+
+			snprintf(d->match, sizeof(d->match),
+				 "%s %.0f s x %s %d = %.0f s, %s (defaults 75 s x 9)%s",
+				 own ? "TCP_KEEPINTVL" : "tcp_keepalive_intvl", st->keepalive_intvl_ms / 1000,
+				 own ? "TCP_KEEPCNT" : "tcp_keepalive_probes", st->keepalive_probes, budget / 1000,
+				 own ? FROM_SOCKETS : FROM_NAMESPACE,
+				 fabs(m - budget) <= fmax(100, 0.03 * m) ? "" : "; the failures came at another time");
+			snprintf(d->advice, sizeof(d->advice),
+				 "the peer or a middlebox dropped idle connections: keepalives shorter than the middlebox's "
+				 "idle timeout keep them, or the application can reconnect");
+			return true;
+		}
 		if (fabs(m - 1000 * round(s)) > fmax(100, 0.03 * m))
 			return false;
 		if (round(s) == 675)
@@ -296,39 +365,60 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 	}
 }
 
+/* The connections whose time fits tcp_retries2 = r, with or without a tail loss probe, and their range. */
+static size_t fits_retries2(const struct group *g, int r, double *lo, double *hi, double *median)
+{
+	size_t count = 0;
+	int plain, probed;
+
+	*lo = INFINITY;
+	*hi = -INFINITY;
+	for (size_t i = 0; r && i < g->n; i++) {
+		retries2_fits(g->values[i], &plain, &probed);
+		if (plain == r || probed == r) {
+			count++;
+			*lo = fmin(*lo, g->values[i]);
+			*hi = fmax(*hi, g->values[i]);
+		}
+	}
+	*median = (*lo + *hi) / 2;
+	return count;
+}
+
 /*
- * Data timeouts: the tcp_retries2 most connections fit (each on its own, see
- * retries2_of), with the range of their times; else a cluster of the raw
- * times (an application's TCP_USER_TIMEOUT).  Returns the count.
+ * Data timeouts: the tcp_retries2 read at the failures, or else the one most
+ * connections fit (each on its own, see retries2_fits), with the range of
+ * their times; else a cluster of the raw times (an application's
+ * TCP_USER_TIMEOUT, or a read setting the times do not fit).  Returns the count.
  */
 static size_t vote_retries2(struct group *g, double *lo, double *hi, double *median)
 {
 	unsigned int weight[16] = { 0 };
-	size_t best = 0, count = 0;
-	int plain, probed;
+	size_t count;
+	int plain, probed, best = 0;
 
+	if (g->settings_agree && g->settings.user_timeout_ms > 0)
+		return tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, lo, hi, median);
+	if (g->settings_agree) {
+		count = fits_retries2(g, g->settings.retries2, lo, hi, median);
+		if (count >= TF_DIAG_MIN_CLUSTER) {
+			g->retries2 = g->settings.retries2;
+			return count;
+		}
+		return tf_cluster(g->values, g->n, TF_DIAG_MIN_CLUSTER, lo, hi, median);
+	}
 	/* Without a probe is the likelier reading of one time: it weighs twice. */
 	for (size_t i = 0; i < g->n; i++) {
 		retries2_fits(g->values[i], &plain, &probed);
 		weight[plain] += 2;
 		weight[probed] += 1;
 	}
-	for (size_t r = 1; r <= 15; r++)
+	for (int r = 1; r <= 15; r++)
 		if (weight[r] > weight[best] || (!best && weight[r]))
 			best = r;
-	*lo = INFINITY;
-	*hi = -INFINITY;
-	for (size_t i = 0; best && i < g->n; i++) {
-		retries2_fits(g->values[i], &plain, &probed);
-		if (plain == (int)best || probed == (int)best) {
-			count++;
-			*lo = fmin(*lo, g->values[i]);
-			*hi = fmax(*hi, g->values[i]);
-		}
-	}
+	count = fits_retries2(g, best, lo, hi, median);
 	if (count >= TF_DIAG_MIN_CLUSTER) {
-		g->retries2 = (int)best;
-		*median = (*lo + *hi) / 2;
+		g->retries2 = best;
 		return count;
 	}
 	/* No budget most agree on: a cluster elsewhere is an application's TCP_USER_TIMEOUT. */
@@ -379,7 +469,10 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 			memset(g, 0, sizeof(*g));
 			snprintf(g->key, sizeof(g->key), "%s", key);
 			g->kind = kind;
+			g->settings = rows[i].settings;
+			g->settings_agree = rows[i].settings.known;
 		}
+		g->settings_agree = g->settings_agree && same_settings(&g->settings, &rows[i].settings);
 		if (TF_GROW(g->values, g->cap, g->n + 1, 64) || TF_GROW(g->syn_retrans, g->cap_syn, g->n + 1, 64))
 			continue;
 		g->syn_retrans[g->n] = (int)rows[i].syn_retrans;

@@ -149,6 +149,18 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	copy(row->pod_uid, sizeof(row->pod_uid), json_str(o, TF_KEY_POD_UID));
 	copy(row->unit, sizeof(row->unit), json_str(o, TF_KEY_UNIT));
 	copy(row->cgroup, sizeof(row->cgroup), json_str(o, TF_KEY_CGROUP));
+	if (json_is_integer(json_object_get(o, TF_KEY_TCP_SYN_RETRIES))) {
+		struct tf_row_settings *s = &row->settings;
+
+		s->known = true;
+		s->syn_retries = (int)json_int(o, TF_KEY_TCP_SYN_RETRIES);
+		s->retries2 = (int)json_int(o, TF_KEY_TCP_RETRIES2);
+		s->user_timeout_ms = json_ms(o, TF_KEY_TCP_USER_TIMEOUT_MS);
+		s->keepalive_time_ms = json_ms(o, TF_KEY_TCP_KEEPALIVE_TIME_MS);
+		s->keepalive_intvl_ms = json_ms(o, TF_KEY_TCP_KEEPALIVE_INTVL_MS);
+		s->keepalive_probes = (int)json_int(o, TF_KEY_TCP_KEEPALIVE_PROBES);
+		copy(s->socket_options, sizeof(s->socket_options), json_str(o, TF_KEY_SOCKET_OPTIONS));
+	}
 	rc = 1;
 out:
 	json_decref(o);
@@ -227,17 +239,26 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 #define IDENTITY_COLUMNS(X)                                                                                    \
 	X(CONTAINER_ID, TF_KEY_CONTAINER_ID) X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME)                      \
 	X(POD_UID, TF_KEY_POD_UID) X(UNIT, TF_KEY_UNIT) X(CGROUP, TF_KEY_CGROUP)
+/* Schema 3's timer settings: NULL from older files. */
+#define SETTINGS_COLUMNS(X)                                                                                    \
+	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES) X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2)                          \
+	X(TCP_USER_TIMEOUT_MS, TF_KEY_TCP_USER_TIMEOUT_MS) X(TCP_KEEPALIVE_TIME_MS, TF_KEY_TCP_KEEPALIVE_TIME_MS) \
+	X(TCP_KEEPALIVE_INTVL_MS, TF_KEY_TCP_KEEPALIVE_INTVL_MS)                                                 \
+	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES) X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS)
 	enum {
 #define READ_ENUM(id, name) C_##id,
-		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM)
+		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM) SETTINGS_COLUMNS(READ_ENUM)
 #undef READ_ENUM
 	};
 #define READ_NAME(id, name) name ", "
 #define NULL_NAME(id, name) "NULL, "
-	static const char query_v2[] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME)
-				       "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end";
-	static const char query_v1[] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME)
-				       "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end";
+#define WHERE "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end"
+	static const char *const queries[] = {
+		[1] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
+		[2] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
+		[3] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME) WHERE,
+	};
+#undef WHERE
 #undef READ_NAME
 #undef NULL_NAME
 	sqlite3_stmt *st = NULL;
@@ -263,7 +284,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 			 version, TF_SCHEMA_VERSION);
 		goto out;
 	}
-	if (version < 1 || sqlite3_prepare_v2(db, version >= 2 ? query_v2 : query_v1, -1, &st, NULL) != SQLITE_OK) {
+	if (version < 1 || sqlite3_prepare_v2(db, queries[version], -1, &st, NULL) != SQLITE_OK) {
 		snprintf(err, err_len, "%s: an SQLite database, but not a tcpfate recording", path);
 		goto out;
 	}
@@ -303,6 +324,19 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		copy(row.pod_uid, sizeof(row.pod_uid), (const char *)sqlite3_column_text(st, C_POD_UID));
 		copy(row.unit, sizeof(row.unit), (const char *)sqlite3_column_text(st, C_UNIT));
 		copy(row.cgroup, sizeof(row.cgroup), (const char *)sqlite3_column_text(st, C_CGROUP));
+		if (sqlite3_column_type(st, C_TCP_SYN_RETRIES) != SQLITE_NULL) {
+			struct tf_row_settings *s = &row.settings;
+
+			s->known = true;
+			s->syn_retries = sqlite3_column_int(st, C_TCP_SYN_RETRIES);
+			s->retries2 = sqlite3_column_int(st, C_TCP_RETRIES2);
+			s->user_timeout_ms = column_ms(st, C_TCP_USER_TIMEOUT_MS);
+			s->keepalive_time_ms = column_ms(st, C_TCP_KEEPALIVE_TIME_MS);
+			s->keepalive_intvl_ms = column_ms(st, C_TCP_KEEPALIVE_INTVL_MS);
+			s->keepalive_probes = sqlite3_column_int(st, C_TCP_KEEPALIVE_PROBES);
+			copy(s->socket_options, sizeof(s->socket_options),
+			     (const char *)sqlite3_column_text(st, C_SOCKET_OPTIONS));
+		}
 		if (tf_report_row_match(f, &row) && tf_rows_push(rows, &row)) {
 			snprintf(err, err_len, "out of memory after %zu rows", rows->n);
 			goto out;

@@ -17,6 +17,18 @@
 #include "report/diagnose.h"
 
 /* One ended connection, as a report sees it (from either input). */
+/*
+ * The timer settings in force when the connection failed, where tcpfate read
+ * them (schema 3 recordings, JSON lines since): each the socket's own option
+ * where socket_options names it, else its namespace's sysctl.
+ */
+struct tf_row_settings {
+	bool known;
+	int syn_retries, retries2, keepalive_probes;
+	double user_timeout_ms, keepalive_time_ms, keepalive_intvl_ms; /* user timeout 0: none */
+	char socket_options[64]; /* "TCP_SYNCNT,TCP_KEEPCNT"; "" none */
+};
+
 struct tf_row {
 	double ts_end;       /* Unix seconds */
 	double duration_ms;  /* NAN: unknown */
@@ -41,6 +53,7 @@ struct tf_row {
 	char pod_uid[TF_POD_UID_LEN + 1];
 	char unit[64];
 	char cgroup[160];
+	struct tf_row_settings settings;
 };
 
 struct tf_rows {
