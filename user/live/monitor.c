@@ -24,6 +24,10 @@
 #include "kernel/privileges.h"
 #include "record/recorder.h"
 #include "live/summary.h"
+#include "live/failure_timings.h"
+#include "lib/json_writer.h"
+#include "lib/strbuf.h"
+#include "report/diagnose_output.h"
 #include "live/monitor.h"
 
 #define SCAN_CPU_SHARE_INVERSE 50 /* scans may use 1/50 of a core */
@@ -64,6 +68,7 @@ struct monitor {
 	uint64_t last_loss_check_ms;
 	struct tf_output_sink out;
 	struct tf_cgroups cgroups;  /* sockets' cgroups, resolved to paths and identities */
+	struct tf_failure_timings failures; /* the shown failures' timings, for the exit diagnoses */
 };
 
 /* A connection's story is complete: classify, count, and print if wanted. */
@@ -86,6 +91,7 @@ static void report(const struct tf_record *rec, void *ctx)
 		return;
 	m->summary.shown++;
 	m->summary.shown_labels[v.verdict.label]++;
+	tf_failure_timings_add(&m->failures, &v);
 	if (m->opts->quiet || m->out.broken)
 		return;
 	if (m->opts->json)
@@ -110,6 +116,22 @@ static void on_warning(const struct tf_warning *w, void *ctx)
 		tf_json_warning(m->out.f, w, cg, m->mono_to_wall_ns);
 	else
 		tf_text_warning(m->out.f, w, cg, m->opts->show_identity, m->mono_to_wall_ns);
+}
+
+/* One line of --json: {"event": "diagnosis", ...}, before the summary. */
+static void print_diagnosis_json(FILE *out, const struct tf_diagnosis *d)
+{
+	struct json_writer w;
+	struct strbuf sb;
+
+	sb_reset(&sb);
+	jw_init(&w, &sb);
+	jw_object_begin(&w, NULL);
+	jw_plain(&w, "event", "diagnosis");
+	tf_diagnosis_json_fields(&w, d);
+	jw_object_end(&w);
+	sb_char(&sb, '\n');
+	sb_flush_to(&sb, out);
 }
 
 /* While a long scan runs: drain the ring and release what has waited, as the loop would. */
@@ -304,6 +326,8 @@ static void reopen_files(struct monitor *m)
 int tf_monitor_run(const struct tf_options *o)
 {
 	struct monitor m = { .opts = o };
+	struct tf_diagnosis diagnoses[TF_DIAG_MAX];
+	size_t n_diagnoses;
 	uint64_t after_ns[TF_WARN_COUNT];
 	struct tf_metrics_server server = { 0 };
 	struct tf_recorder recorder;
@@ -386,10 +410,18 @@ int tf_monitor_run(const struct tf_options *o)
 	}
 	m.summary.output_errors = m.out.errors;
 	m.summary.warnings_unwatched = m.watch.dropped;
-	if (o->json && !m.out.broken)
+	n_diagnoses = tf_failure_timings_diagnose(&m.failures, diagnoses, TF_DIAG_MAX);
+	if (o->json && !m.out.broken) {
+		for (size_t i = 0; i < n_diagnoses; i++)
+			print_diagnosis_json(m.out.f, &diagnoses[i]);
 		tf_summary_print_json(m.out.f, &m.summary);
+	}
 	flush_output(&m);
 	tf_summary_print_text(stderr, &m.summary);
+	if (n_diagnoses)
+		fprintf(stderr, "tcpfate: diagnoses of the failures shown:\n");
+	for (size_t i = 0; i < n_diagnoses; i++)
+		tf_diagnosis_print_text(stderr, &diagnoses[i], "  ");
 out:
 	if (loaded)
 		tf_bpf_stop(&bpf);
@@ -402,6 +434,7 @@ out:
 	tf_pending_free(&m.pending);
 	tf_cgroups_free(&m.cgroups);
 	tf_warnings_free(&m.watch);
+	tf_failure_timings_free(&m.failures);
 	free(m.samples);
 	tf_rst_reasons_free();
 	tf_sink_close(&m.out);

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 #include "lib/json_writer.h"
+#include "report/diagnose_output.h"
 #include "report/report.h"
 
 static void when(double t, char *buf, size_t len)
@@ -114,13 +115,8 @@ void tf_report_text(FILE *out, const struct tf_report *rep)
 
 	if (rep->n_diagnoses)
 		fprintf(out, "\nDiagnoses\n");
-	for (size_t i = 0; i < rep->n_diagnoses; i++) {
-		const struct tf_diagnosis *d = &rep->diagnoses[i];
-
-		fprintf(out, "  %s: %s (%zu of %zu within %.2f-%.2f s; confidence %s)\n    matches %s\n    %s\n", d->group,
-			d->finding, d->count, d->total, d->lo_ms / 1000, d->hi_ms / 1000, d->confidence, d->match,
-			d->advice);
-	}
+	for (size_t i = 0; i < rep->n_diagnoses; i++)
+		tf_diagnosis_print_text(out, &rep->diagnoses[i], "  ");
 
 	fprintf(out, "\nTotals\n");
 	for (int l = 0; l < TF_LABEL_COUNT; l++) {
@@ -277,16 +273,7 @@ void tf_report_json(FILE *out, const struct tf_report *rep)
 		sb_flush_to(&sb, out); /* an item can take half the line buffer */
 		jw_init(&item, &sb);
 		jw_object_begin(&item, NULL);
-		jw_string(&item, "group", d->group);
-		jw_string(&item, "finding", d->finding);
-		jw_string(&item, "match", d->match);
-		jw_string(&item, "advice", d->advice);
-		jw_uint(&item, "count", d->count);
-		jw_uint(&item, "of", d->total);
-		jw_fixed(&item, "median_ms", d->median_ms, 1);
-		jw_fixed(&item, "min_ms", d->lo_ms, 1);
-		jw_fixed(&item, "max_ms", d->hi_ms, 1);
-		jw_plain(&item, "confidence", d->confidence);
+		tf_diagnosis_json_fields(&item, d);
 		jw_object_end(&item);
 	}
 	sb_char(&sb, ']');
