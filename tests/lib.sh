@@ -162,3 +162,50 @@ make_failures() {
 	done
 	for i in $(seq 1 "$count"); do wait_line "$name$i-cli" '^done' 15; done
 }
+
+# py_server NAME PORT hold|timeout [SECONDS]: a Python server in B on $B4:PORT that accepts any
+# number of connections; "hold" reads until the end and never answers, "timeout" gives up on a
+# request after SECONDS without answering.
+py_server() {
+	ip netns exec "$NS_B" python3 -c "
+import socket, sys, threading, time
+l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+l.bind(('$B4', $2)); l.listen(16); print('listening', flush=True)
+def serve(c):
+    if '$3' == 'timeout':
+        c.recv(1000); time.sleep(${4:-0}); c.close()
+    else:
+        while c.recv(65536): pass
+while True:
+    c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
+" >"$WORK/$1.out" 2>&1 &
+	BG_PIDS+=($!)
+	wait_line "$1" listening
+}
+
+# diag GROUP-SUBSTRING: "COUNT MATCH" of each diagnosis of that group in $WORK/report.json.
+diag() {
+	jq -r --arg g "$1" '.diagnoses[] | select(.group | contains($g)) | "\(.count) \(.match)"' "$WORK/report.json"
+}
+# expect_diag DESC GROUP MATCH-REGEX: the group's diagnosis names the setting, from at least three of
+# its four connections.  Where timers and processes run late and unevenly (an emulated CPU:
+# TEST_TIME_SCALE > 1), the timings may spread too far for any claim: then no claim is right too,
+# and a wrong one is still a failure.
+expect_diag() {
+	local got
+	got=$(diag "$2")
+	if [ "$SCALE" -gt 1 ] && [ -z "$got" ]; then
+		ok "$1 (no claim: the timings spread too far on this emulated CPU)"
+		return
+	fi
+	check "$1" "$(grep -cE "^[34] $3" <<<"$got") $(grep -c . <<<"$got")" "1 1"
+}
+# late_value SECONDS: a regex for a delay an application made, as measured from the other end.  It
+# includes the application's own wake-up, which on an emulated CPU (SCALE > 1) adds up to 0.2 s.
+late_value() {
+	if [ "$SCALE" -gt 1 ]; then
+		awk -v v="$1" 'BEGIN { printf "(%.1f|%.1f|%.1f)", v, v + 0.1, v + 0.2 }' | sed 's/\./\\./g'
+	else
+		sed 's/\./\\./g' <<<"$1"
+	fi
+}

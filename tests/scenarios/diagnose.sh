@@ -24,24 +24,6 @@ start_tcpfate "$OUT" --record "$WORK/diagnose.db" || exit 0
 # SYNs dropped: four connects to one endpoint.
 nft_rule "$NS_B" "tcp dport 27001 drop"
 for i in 1 2 3 4; do drive syn$i "$NS_A" client "$B4" 27001 connect; done
-# A Python server on PORT that accepts any number of connections: "hold" reads until the end,
-# "timeout" gives up on a request after $SERVER_TIMEOUT s without answering.
-py_server() { # NAME PORT MODE
-	ip netns exec "$NS_B" python3 -c "
-import socket, sys, threading, time
-l = socket.socket(); l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-l.bind(('$B4', $2)); l.listen(16); print('listening', flush=True)
-def serve(c):
-    if '$3' == 'timeout':
-        c.recv(1000); time.sleep($SERVER_TIMEOUT); c.close()
-    else:
-        while c.recv(65536): pass
-while True:
-    c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
-" >"$WORK/$1.out" 2>&1 &
-	BG_PIDS+=($!)
-	wait_line "$1" listening
-}
 # Data into a black hole: four connections to one server go silent once up, then send.
 py_server datasrv 27010 hold
 for i in 1 2 3 4; do
@@ -58,7 +40,7 @@ for i in 1 2 3 4; do
 done
 nft_rule "$NS_B" "tcp dport 27020 drop"
 # The server gives up on each of four requests after 1.3 s, unanswered.
-py_server reqsrv 27030 timeout
+py_server reqsrv 27030 timeout $SERVER_TIMEOUT
 for i in 1 2 3 4; do drive req$i "$NS_A" client "$B4" 27030 request; done
 
 # The sockets' own options, set apart from the namespace's: TCP_USER_TIMEOUT on data into a black
@@ -104,22 +86,6 @@ stop_tcpfate
 
 "$TCPFATE" report "$OUT" --format json >"$WORK/report.json" 2>"$WORK/report.err"
 check "report: exit status" "$?" 0
-diag() { # GROUP-SUBSTRING: "COUNT MATCH" of the diagnoses of that group
-	jq -r --arg g "$1" '.diagnoses[] | select(.group | contains($g)) | "\(.count) \(.match)"' "$WORK/report.json"
-}
-# expect_diag DESC GROUP MATCH-REGEX: the group's diagnosis names the setting, from at least three of
-# its four connections.  Where timers and processes run late and unevenly (an emulated CPU:
-# TEST_TIME_SCALE > 1), the timings may spread too far for any claim: then no claim is right too,
-# and a wrong one is still a failure.
-expect_diag() {
-	local got
-	got=$(diag "$2")
-	if [ "$SCALE" -gt 1 ] && [ -z "$got" ]; then
-		ok "$1 (no claim: the timings spread too far on this emulated CPU)"
-		return
-	fi
-	check "$1" "$(grep -cE "^[34] $3" <<<"$got") $(grep -c . <<<"$got")" "1 1"
-}
 # The settings in force were read at each failure: the diagnoses name them as read, not inferred.
 READ_NS="read from the connections' network namespace at the failure"
 READ_SOCK="set on the sockets themselves, read at the failure"
@@ -136,11 +102,25 @@ expect_diag "SYN timeouts: the sockets' TCP_SYNCNT = $SYNCNT named, read (the na
 	"syn-timeout / syn-retries to $B4:27050" \
 	"TCP_SYNCNT = $SYNCNT, $READ_SOCK: the kernel's budget for $SYNCNT retransmits is 15 s \\(default 6: 127 s\\)$"
 # The value is measured from the request to the server's FIN, which includes the server's own
-# wake-up: on an emulated CPU that adds up to 0.2 s, so 1.3-1.5 s names the setting there.
-request_timeout=${SERVER_TIMEOUT//./\\.}
-[ "$SCALE" -gt 1 ] && request_timeout="1\\.[345]"
+# wake-up (late_value).
+request_timeout=$(late_value $SERVER_TIMEOUT)
 expect_diag "the server's 1.3 s request timeout named" "hang-up / request-unanswered to $B4:27030" \
 	"the server's request timeout of $request_timeout s"
+# The live monitor's exit summary: the same diagnoses, as JSON lines before the summary and on stderr.
+check "live exit summary: the same diagnoses as the report" \
+	"$(jq -c 'select(.event == "diagnosis") | del(.event)' "$OUT" | jq -sc .)" "$(jq -c .diagnoses "$WORK/report.json")"
+if [ "$(jq '.diagnoses | length' "$WORK/report.json")" -gt 0 ]; then
+	check "live exit summary: the diagnosis lines come before the summary line" \
+		"$(jq -r .event "$OUT" | grep -A1 diagnosis | tail -1)" summary
+	grep -q "^tcpfate: diagnoses of the failures shown:" "$OUT.err" &&
+		grep -qF "    matches $(jq -r '.diagnoses[0].match' "$WORK/report.json")" "$OUT.err" &&
+		ok "live exit summary: the diagnoses on stderr" ||
+		not_ok "live exit summary: the diagnoses on stderr: $(tail -5 "$OUT.err")"
+elif [ "$SCALE" -gt 1 ]; then
+	ok "live exit summary: no diagnosis to show (none made on this emulated CPU)"
+else
+	not_ok "live exit summary: the report made no diagnosis"
+fi
 # The recording keeps the settings too: the same diagnoses from it.
 "$TCPFATE" report "$WORK/diagnose.db" --format json >"$WORK/report-db.json" 2>>"$WORK/report.err"
 check "the recording gives the same diagnoses" "$(jq -c .diagnoses "$WORK/report-db.json")" "$(jq -c .diagnoses "$WORK/report.json")"
