@@ -163,7 +163,15 @@ static __always_inline int scan_entry(struct conn_entry *e, bool iter, void *seq
 	if (!mine)
 		return 0; /* being filled in, or already reported gone */
 	if (v.cookie != mine) {
-		/* Gone without a word. */
+		/*
+		 * Gone without a word, unless it closed (reported), was destroyed
+		 * and its memory reused while this scan read it: preempted here,
+		 * or on another CPU.  Its entry tells, read again after the socket
+		 * (destroy releases the entry before the socket is freed).
+		 */
+		barrier();
+		if (!e->claim || !c->live || c->cookie != mine)
+			return 0;
 		if (emit_found_gone(c, mine))
 			entry_free(e, mine);
 		return 0;
