@@ -101,12 +101,10 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 	r->sk_err_soft = sk->sk_err_soft;
 	c->emitted_err = err;
 	/* What set the timeout that failed it: read only when something did fail. */
-	if (err || old_state == TF_TCP_SYN_SENT) {
+	if (err || old_state == TF_TCP_SYN_SENT)
 		read_timer_settings(r, tp);
-	} else {
-		r->user_timeout_ms = r->keepalive_time_ms = r->keepalive_intvl_ms = 0;
-		r->syn_retries_max = r->retries2 = r->keepalive_probes_max = r->own_settings = 0;
-	}
+	else
+		clear_timer_settings(r);
 
 	/* The first transmission still unanswered when the kernel gave up. */
 	r->unanswered_ns = 0;
@@ -161,8 +159,7 @@ static __always_inline void emit_amend_of(__u64 cookie, __u32 flags, __s32 err, 
 	else
 		__builtin_memset(r->comm, 0, sizeof(r->comm));
 	r->sk_err = err;
-	r->user_timeout_ms = r->keepalive_time_ms = r->keepalive_intvl_ms = 0;
-	r->syn_retries_max = r->retries2 = r->keepalive_probes_max = r->own_settings = 0;
+	clear_timer_settings(r);
 	r->rst_tx_state = rst_tx_state;
 	r->rst_tx_reason = rst_tx_reason;
 	submit(ring, r);

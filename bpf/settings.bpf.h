@@ -20,6 +20,15 @@ static __always_inline __u32 jiffies_to_ms(__u64 j)
  */
 #define netns_sysctl(ipv4, field) ((__u64)BPF_CORE_READ_BITFIELD_PROBED(ipv4, field))
 
+/* The socket's own value where it set one (0 is "not set"), else the namespace's sysctl. */
+#define own_or_netns(value, own_bit, field)                          \
+	do {                                                         \
+		if (value)                                           \
+			own |= (own_bit);                            \
+		else                                                 \
+			value = netns_sysctl(ipv4, field);           \
+	} while (0)
+
 static __always_inline void read_timer_settings(struct tf_record *r, const struct tcp_sock *tp)
 {
 	const struct inet_connection_sock *icsk = &tp->inet_conn;
@@ -29,22 +38,10 @@ static __always_inline void read_timer_settings(struct tf_record *r, const struc
 	__u8 probes = tp->keepalive_probes, syncnt = icsk->icsk_syn_retries;
 	__u8 own = 0;
 
-	if (syncnt)
-		own |= TF_OWN_SYNCNT;
-	else
-		syncnt = netns_sysctl(ipv4, sysctl_tcp_syn_retries);
-	if (idle)
-		own |= TF_OWN_KEEPIDLE;
-	else
-		idle = netns_sysctl(ipv4, sysctl_tcp_keepalive_time);
-	if (intvl)
-		own |= TF_OWN_KEEPINTVL;
-	else
-		intvl = netns_sysctl(ipv4, sysctl_tcp_keepalive_intvl);
-	if (probes)
-		own |= TF_OWN_KEEPCNT;
-	else
-		probes = netns_sysctl(ipv4, sysctl_tcp_keepalive_probes);
+	own_or_netns(syncnt, TF_OWN_SYNCNT, sysctl_tcp_syn_retries);
+	own_or_netns(idle, TF_OWN_KEEPIDLE, sysctl_tcp_keepalive_time);
+	own_or_netns(intvl, TF_OWN_KEEPINTVL, sysctl_tcp_keepalive_intvl);
+	own_or_netns(probes, TF_OWN_KEEPCNT, sysctl_tcp_keepalive_probes);
 	r->syn_retries_max = syncnt;
 	r->retries2 = netns_sysctl(ipv4, sysctl_tcp_retries2);
 	r->user_timeout_ms = icsk->icsk_user_timeout;
@@ -53,6 +50,13 @@ static __always_inline void read_timer_settings(struct tf_record *r, const struc
 	r->keepalive_probes_max = probes;
 	r->own_settings = own;
 	r->flags |= TF_F_SETTINGS;
+}
+
+/* A record without them (ring slots are not zeroed). */
+static __always_inline void clear_timer_settings(struct tf_record *r)
+{
+	r->user_timeout_ms = r->keepalive_time_ms = r->keepalive_intvl_ms = 0;
+	r->syn_retries_max = r->retries2 = r->keepalive_probes_max = r->own_settings = 0;
 }
 
 #endif
