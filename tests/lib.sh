@@ -209,3 +209,31 @@ late_value() {
 		sed 's/\./\\./g' <<<"$1"
 	fi
 }
+
+# nginx_start PORT < HTTP-BLOCK-BODY: nginx in A, unprivileged paths under $WORK/nginx, with the
+# http block's body from stdin; returns once PORT listens (its pid is in $WORK/nginx/nginx.pid).
+nginx_start() {
+	mkdir -p "$WORK/nginx"
+	{
+		cat <<CONF
+worker_processes 1;
+daemon off;
+pid $WORK/nginx/nginx.pid;
+error_log $WORK/nginx/error.log info;
+events { worker_connections 64; }
+http {
+	access_log off;
+	client_body_temp_path $WORK/nginx/body;
+	proxy_temp_path $WORK/nginx/proxy;
+	fastcgi_temp_path $WORK/nginx/fastcgi;
+	uwsgi_temp_path $WORK/nginx/uwsgi;
+	scgi_temp_path $WORK/nginx/scgi;
+CONF
+		cat
+		echo "}"
+	} >"$WORK/nginx/nginx.conf"
+	ip netns exec "$NS_A" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
+	BG_PIDS+=($!)
+	local deadline=$((SECONDS + 10 * SCALE))
+	until ip netns exec "$NS_A" ss -ltnH | grep -q ":$1 " || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
+}

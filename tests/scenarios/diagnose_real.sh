@@ -30,30 +30,12 @@ s.listen(27102, '$B4', () => console.log('listening'));" >"$WORK/node.out" 2>&1 
 BG_PIDS+=($!)
 wait_line node listening
 # nginx in A in front of the silent upstream.
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $WORK/nginx/body;
-	proxy_temp_path $WORK/nginx/proxy;
-	fastcgi_temp_path $WORK/nginx/fastcgi;
-	uwsgi_temp_path $WORK/nginx/uwsgi;
-	scgi_temp_path $WORK/nginx/scgi;
+nginx_start 27111 <<CONF
 	server {
 		listen 127.0.0.1:27111;
 		location / { proxy_pass http://$B4:27101; proxy_read_timeout $(awk -v s=$NGINX_READ_TIMEOUT 'BEGIN { print s * 1000 }')ms; }
 	}
-}
 CONF
-ip netns exec "$NS_A" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
-BG_PIDS+=($!)
-deadline=$((SECONDS + 10 * SCALE))
-until ip netns exec "$NS_A" ss -ltnH | grep -q ':27111' || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 
 # Four requests against each, all at once.
 client() { # NAME COMMAND...

@@ -25,20 +25,7 @@ for family in 4 6; do
 	wait_line node$family listening
 done
 # nginx in A: port 2610F proxies to the family-F upstream, keeping upstream connections open.
-mkdir -p "$WORK/nginx"
-cat >"$WORK/nginx/nginx.conf" <<CONF
-worker_processes 1;
-daemon off;
-pid $WORK/nginx/nginx.pid;
-error_log $WORK/nginx/error.log info;
-events { worker_connections 64; }
-http {
-	access_log off;
-	client_body_temp_path $WORK/nginx/body;
-	proxy_temp_path $WORK/nginx/proxy;
-	fastcgi_temp_path $WORK/nginx/fastcgi;
-	uwsgi_temp_path $WORK/nginx/uwsgi;
-	scgi_temp_path $WORK/nginx/scgi;
+nginx_start 26106 <<CONF
 	upstream node4 { server $B4:26004; keepalive 4; keepalive_timeout 60s; }
 	upstream node6 { server [$B6]:26006; keepalive 4; keepalive_timeout 60s; }
 	server {
@@ -49,12 +36,7 @@ http {
 		listen 127.0.0.1:26106;
 		location / { proxy_pass http://node6; proxy_http_version 1.1; proxy_set_header Connection ""; }
 	}
-}
 CONF
-ip netns exec "$NS_A" nginx -c "$WORK/nginx/nginx.conf" -p "$WORK/nginx" >"$WORK/nginx.out" 2>&1 &
-BG_PIDS+=($!)
-deadline=$((SECONDS + 10 * SCALE))
-until ip netns exec "$NS_A" ss -ltnH | grep -q ':26106' || [ $SECONDS -ge $deadline ]; do sleep 0.1; done
 # Node's FINs never reach nginx.
 nft_rule "$NS_A" "tcp sport { 26004, 26006 } tcp flags & fin == fin drop"
 
