@@ -257,8 +257,24 @@ static void identity_fields(void)
 	CHECK(!strstr(s, "cgroup"), "identity json: nothing when the cgroup is unknown");
 }
 
+/* Spans are kept to the microsecond the outputs write, so live and report read the same value. */
+static void spans_to_the_microsecond(void)
+{
+	struct tf_record r = refused_v6();
+	struct tf_conn_view v;
+
+	r.end_ns = r.start_ns + 15484749600ull; /* 15484.7496 ms: 15484.750 in a JSON line */
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.duration_ms == 15484.75, "spans: rounded to the microsecond, as JSON writes them");
+	CHECK(v.time_to_fail_ms == strtod("15484.750", NULL), "spans: the value a report reads back from JSON");
+	r.end_ns = r.start_ns + 1499;
+	tf_conn_view_init(&v, &r, 0);
+	CHECK(v.duration_ms == 0.001, "spans: 1.499 us is 1 us");
+}
+
 int main(void)
 {
+	spans_to_the_microsecond();
 	identity_fields();
 	numbers();
 	json_line();

@@ -7,11 +7,16 @@
 #include "output/conn_view.h"
 #include "lib/names.h"
 
+/*
+ * Spans are kept to the microsecond, the precision every output writes: the
+ * live exit summary then reads the same values a report reads back from the
+ * JSON lines or the recording, and rounds them the same way.
+ */
 static double span_ms(uint64_t from_ns, uint64_t to_ns)
 {
 	if (!from_ns || !to_ns || to_ns < from_ns)
 		return NAN;
-	return (double)(to_ns - from_ns) / 1e6;
+	return (double)((to_ns - from_ns + 500) / 1000) / 1e3;
 }
 
 size_t tf_format_addr(int family, const uint8_t *addr, char *buf)
