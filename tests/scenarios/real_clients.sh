@@ -132,7 +132,11 @@ client_has "node, SYNs dropped" 31004 label=syn-timeout errno=ETIMEDOUT syn_retr
 
 case "$(message n_race)" in
 "socket hang up" | "read ECONNRESET") ok "node keep-alive race: client error is '$(message n_race)'" ;;
-*) not_ok "node keep-alive race: client error: $(cat "$WORK/n_race.out")" ;;
+*)
+	not_ok "node keep-alive race: client error: $(cat "$WORK/n_race.out")"
+	# Seen once in a 6.1 guest (client stuck before 'connected'): what both ends' records say.
+	jq -c "select(.event == \"close\" and (.sport == 30005 or .dport == 30005))" "$OUT" | sed 's/^/#   /'
+	;;
 esac
 expect_record "node keep-alive race: the reused idle connection" "$OUT" \
 	".netns == $NETNS_A and .pid == $(field n_race pid) and .direction == \"out\"" label=hang-up cause=idle-reuse
