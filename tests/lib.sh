@@ -200,6 +200,14 @@ expect_diag() {
 	fi
 	check "$1" "$(grep -cE "^[34] $3" <<<"$got") $(grep -c . <<<"$got")" "1 1"
 }
+
+# recorded DB [WHERE]   connections in a recording: its rows, and the ok connections its
+# rollups count (a WHERE may name the columns both tables have: ts_end, ports, pid, comm...)
+recorded() {
+	sqlite3 "$1" "SELECT (SELECT count(*) FROM connections ${2:+WHERE $2}) +
+		(SELECT coalesce(sum(connections), 0) FROM ok_rollups ${2:+WHERE $2})" 2>/dev/null
+}
+
 # late_value SECONDS: a regex for a delay an application made, as measured from the other end.  It
 # includes the application's own wake-up, which on an emulated CPU (SCALE > 1) adds up to 0.2 s.
 late_value() {

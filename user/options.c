@@ -25,6 +25,7 @@ enum {
 	OPT_RECORD,
 	OPT_MAX_AGE,
 	OPT_MAX_SIZE,
+	OPT_RECORD_OK,
 	OPT_USER,
 	OPT_CONTAINER,
 	OPT_UNIT,
@@ -58,6 +59,7 @@ static const struct option long_options[] = {
 	{ "user", required_argument, NULL, OPT_USER },
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
+	{ "record-ok", required_argument, NULL, OPT_RECORD_OK },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "metrics-identity", no_argument, NULL, OPT_METRICS_IDENTITY },
@@ -105,6 +107,8 @@ void tf_options_usage(FILE *out)
 	      "      --record FILE.db         write every ended connection to an SQLite file (mode 0600)\n"
 	      "      --max-age AGE            delete recorded rows older than AGE (90s, 15m, 12h, 7d)\n"
 	      "      --max-size SIZE          keep the recording under SIZE (64K, 100M, 2G)\n"
+	      "      --record-ok rollup|full  ok connections counted per second and service (default),\n"
+	      "                               or a row each like failures\n"
 	      "\n"
 	      "Metrics (Prometheus text format at http://ADDR:PORT/metrics):\n"
 	      "      --metrics [ADDR:]PORT    serve metrics; 127.0.0.1 unless ADDR is given ([::1]:PORT for IPv6)\n"
@@ -376,6 +380,12 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 				return fail(err, err_len, "invalid --record '': expected a file name");
 			o->record = optarg;
 			break;
+		case OPT_RECORD_OK:
+			if (strcmp(optarg, "rollup") && strcmp(optarg, "full"))
+				return fail(err, err_len, "invalid --record-ok '%s': expected rollup or full", optarg);
+			o->record_ok_full = !strcmp(optarg, "full");
+			o->record_ok_given = true;
+			break;
 		case OPT_MAX_AGE: {
 			int64_t secs = tf_parse_duration(optarg);
 
@@ -425,7 +435,7 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 	}
 	if (optind < argc)
 		return fail(err, err_len, "unexpected argument '%s' (see --help)", argv[optind]);
-	if ((o->max_age_s || o->max_size_bytes) && !o->record)
-		return fail(err, err_len, "--max-age and --max-size apply to --record");
+	if ((o->max_age_s || o->max_size_bytes || o->record_ok_given) && !o->record)
+		return fail(err, err_len, "--max-age, --max-size and --record-ok apply to --record");
 	return 0;
 }

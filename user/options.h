@@ -27,6 +27,8 @@ struct tf_options {
 	const char *record;      /* SQLite recording; NULL: off */
 	uint64_t max_age_s;      /* recording retention by age; 0: keep */
 	uint64_t max_size_bytes; /* recording retention by size; 0: no limit */
+	bool record_ok_full;     /* --record-ok full: a row per ok connection, not rollups */
+	bool record_ok_given;
 	const char *metrics;     /* [ADDR:]PORT to serve /metrics on; NULL: off */
 	uint32_t metrics_top;    /* remote endpoints and processes with their own series */
 	bool metrics_identity;   /* --metrics-identity: units and containers too (same cap) */

@@ -173,7 +173,7 @@ wait_line v1-cli '^done'
 wait_line v1-srv '^done'
 sleep 0.5
 stop_tcpfate
-check "schema 1, recorded into: now schema 3" "$(expect_sql "$V1" "PRAGMA user_version")" 3
+check "schema 1, recorded into: now schema 4" "$(expect_sql "$V1" "PRAGMA user_version")" 4
 check "schema 1, recorded into: it has schema 3's settings columns" \
 	"$(expect_sql "$V1" "SELECT count(*) FROM pragma_table_info('connections') WHERE name LIKE 'tcp\_%' ESCAPE '\\' OR name = 'socket_options'")" 7
 check "schema 1, recorded into: its rows are all there, unchanged" \
@@ -181,7 +181,9 @@ check "schema 1, recorded into: its rows are all there, unchanged" \
 	"2 23 ok,reset"
 check "schema 1, recorded into: its rows have no identity" \
 	"$(expect_sql "$V1" "SELECT count(*) FROM connections WHERE host = 'old-host' AND cgroup_id IS NULL")" 2
-check "schema 1, recorded into: new rows have theirs" \
-	"$(expect_sql "$V1" "SELECT unit FROM connections WHERE sport = 26007")" tftest-web.service
+check "schema 1, recorded into: it has schema 4's ok rollups" \
+	"$(expect_sql "$V1" "SELECT count(*) FROM sqlite_master WHERE name = 'ok_rollups'")" 1
+check "schema 1, recorded into: new ok connections have their identity" \
+	"$(expect_sql "$V1" "SELECT unit, connections FROM ok_rollups WHERE sport = 26007")" "tftest-web.service 1"
 "$TCPFATE" report "$V1" --format json >"$WORK/v1-report2.json" 2>>"$WORK/v1.err"
 check "schema 1, recorded into: a report reads old and new rows" "$(jq -r .connections "$WORK/v1-report2.json")" 4

@@ -286,7 +286,8 @@ static int start_sinks(struct monitor *m, struct tf_recorder *recorder, struct t
 	char err[512];
 
 	if (o->record) {
-		if (tf_recorder_open(recorder, o->record, o->max_age_s, o->max_size_bytes, err, sizeof(err))) {
+		if (tf_recorder_open(recorder, o->record, o->max_age_s, o->max_size_bytes, o->record_ok_full, err,
+				     sizeof(err))) {
 			tf_error("--record: %s", err);
 			return -1;
 		}

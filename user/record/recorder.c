@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/names.h"
 #include "record/recorder.h"
+#include "record/rollup_table.h"
 
 #define QUEUE_CAP 65536     /* about 2 s at 30k connections/s before anything is dropped */
 #define BATCH_MAX 4096
@@ -99,6 +100,8 @@ static const char SCHEMA[] =
 	 */
 	"CREATE INDEX IF NOT EXISTS connections_ts ON connections (ts_end);"
 	"CREATE INDEX IF NOT EXISTS connections_label_ts ON connections (label, ts_end);"
+	/* Schema 4: the ok connections counted per second and service (an older file gains the table). */
+	TF_ROLLUP_SCHEMA
 	"INSERT OR IGNORE INTO meta VALUES ('application', 'tcpfate');";
 
 /* id NULL: SQLite numbers the row. */
@@ -121,16 +124,15 @@ static void bind_ms(sqlite3_stmt *st, int i, double ms)
 		sqlite3_bind_double(st, i, ms);
 }
 
-static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
+static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, const struct tf_conn_view *view)
 {
 	const struct tf_record *rec = &it->rec;
+	const struct tf_conn_view v = *view;
 	sqlite3_stmt *st = r->insert;
 	const struct tf_cgroup *cg;
-	struct tf_conn_view v;
 	char comm[TF_COMM_LEN + 1];
 	int rc;
 
-	tf_conn_view_init(&v, rec, it->mono_to_wall_ns);
 	memcpy(comm, rec->comm, TF_COMM_LEN);
 	comm[TF_COMM_LEN] = 0;
 	sqlite3_reset(st);
@@ -193,14 +195,32 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it)
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/*
+ * A failure (or any connection with --record-ok full) is a row; an ok one is
+ * counted in its group, written with the batch (and a row after all when
+ * memory ran out).
+ */
+static int write_one(struct tf_recorder *r, const struct tf_recorder_item *it)
+{
+	struct tf_conn_view v;
+
+	tf_conn_view_init(&v, &it->rec, it->mono_to_wall_ns);
+	if (!r->ok_full && v.verdict.label == TF_LABEL_OK && !tf_ok_rollup_add(&r->rollup, &v))
+		return 0;
+	return insert_one(r, it, &v);
+}
+
 /* Deletes what is older than --max-age, then the oldest rows while the file is over --max-size. */
 static void enforce_retention(struct tf_recorder *r)
 {
 	char sql[160];
 
 	if (r->max_age_s) {
-		snprintf(sql, sizeof(sql), "DELETE FROM connections WHERE ts_end < %.3f",
-			 (double)time(NULL) - (double)r->max_age_s);
+		double cutoff = (double)time(NULL) - (double)r->max_age_s;
+
+		snprintf(sql, sizeof(sql), "DELETE FROM connections WHERE ts_end < %.3f", cutoff);
+		sqlite3_exec(r->db, sql, NULL, NULL, NULL);
+		snprintf(sql, sizeof(sql), "DELETE FROM ok_rollups WHERE ts_end < %.3f", cutoff);
 		sqlite3_exec(r->db, sql, NULL, NULL, NULL);
 	}
 	while (r->max_bytes) {
@@ -218,12 +238,19 @@ static void enforce_retention(struct tf_recorder *r)
 		sqlite3_finalize(st);
 		if ((uint64_t)((pages - free_pages) * page_size) <= r->max_bytes)
 			break;
-		/* A tenth of the rows at a time, oldest first. */
+		/* A tenth of the rows of each table at a time, oldest first. */
 		if (sqlite3_exec(r->db,
 				 "DELETE FROM connections WHERE id IN (SELECT id FROM connections ORDER BY id LIMIT"
 				 " (SELECT count(*) / 10 + 1 FROM connections))",
+				 NULL, NULL, NULL) != SQLITE_OK)
+			break;
+		int deleted = sqlite3_changes(r->db);
+
+		if (sqlite3_exec(r->db,
+				 "DELETE FROM ok_rollups WHERE id IN (SELECT id FROM ok_rollups ORDER BY id LIMIT"
+				 " (SELECT count(*) / 10 + 1 FROM ok_rollups))",
 				 NULL, NULL, NULL) != SQLITE_OK ||
-		    sqlite3_changes(r->db) == 0)
+		    deleted + sqlite3_changes(r->db) == 0)
 			break;
 	}
 	sqlite3_exec(r->db, "PRAGMA incremental_vacuum", NULL, NULL, NULL);
@@ -272,7 +299,9 @@ static void *writer_main(void *arg)
 			int ok = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
 
 			for (size_t i = 0; ok && i < n; i++)
-				ok = insert_one(r, &batch[i]) == 0;
+				ok = write_one(r, &batch[i]) == 0;
+			ok = ok && tf_rollup_table_write(r->insert_rollup, &r->rollup, r->host, &r->cgroups) == 0;
+			tf_ok_rollup_clear(&r->rollup);
 			ok = ok && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
 			pthread_mutex_lock(&r->lock);
 			if (ok) {
@@ -370,13 +399,14 @@ static int prepare_schema(struct tf_recorder *r, char *err, size_t err_len)
 	return 0;
 }
 
-int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s, uint64_t max_bytes, char *err,
-		     size_t err_len)
+int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s, uint64_t max_bytes, bool ok_full,
+		     char *err, size_t err_len)
 {
 	int fd;
 
 	memset(r, 0, sizeof(*r));
 	r->path = path;
+	r->ok_full = ok_full;
 	r->max_age_s = max_age_s;
 	r->max_bytes = max_bytes;
 	if (gethostname(r->host, sizeof(r->host) - 1))
@@ -405,7 +435,8 @@ int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s
 	sqlite3_busy_timeout(r->db, 2000);
 	if (prepare_schema(r, err, err_len))
 		goto fail;
-	if (sqlite3_prepare_v2(r->db, INSERT, -1, &r->insert, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(r->db, INSERT, -1, &r->insert, NULL) != SQLITE_OK ||
+	    tf_rollup_table_prepare(r->db, &r->insert_rollup)) {
 		snprintf(err, err_len, "cannot prepare the insert: %s", sqlite3_errmsg(r->db));
 		goto fail;
 	}
@@ -425,6 +456,7 @@ int tf_recorder_open(struct tf_recorder *r, const char *path, uint64_t max_age_s
 	return 0;
 fail:
 	sqlite3_finalize(r->insert);
+	sqlite3_finalize(r->insert_rollup);
 	sqlite3_close(r->db);
 	free(r->queue);
 	tf_cgroups_free(&r->cgroups);
@@ -468,6 +500,8 @@ void tf_recorder_close(struct tf_recorder *r)
 	pthread_mutex_unlock(&r->lock);
 	pthread_join(r->thread, NULL);
 	sqlite3_finalize(r->insert);
+	sqlite3_finalize(r->insert_rollup);
+	tf_ok_rollup_free(&r->rollup);
 	sqlite3_exec(r->db, "PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL);
 	sqlite3_close(r->db);
 	free(r->queue);
@@ -486,11 +520,12 @@ int tf_recorder_reopen(struct tf_recorder *r, char *err, size_t err_len)
 {
 	const char *path = r->path;
 	uint64_t max_age_s = r->max_age_s, max_bytes = r->max_bytes, dropped, written;
+	bool ok_full = r->ok_full;
 
 	tf_recorder_close(r);
 	dropped = r->dropped;
 	written = r->written;
-	int rc = tf_recorder_open(r, path, max_age_s, max_bytes, err, err_len);
+	int rc = tf_recorder_open(r, path, max_age_s, max_bytes, ok_full, err, err_len);
 
 	r->dropped = dropped; /* kept even when the file cannot be opened again: the summary says them */
 	r->written = written;

@@ -18,34 +18,83 @@ static int cmp_double(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static double percentile(const double *sorted, size_t n, double p)
-{
-	size_t i = (size_t)ceil(p * (double)n);
+/* A value and how many connections had it (a rollup's histogram bucket stands for many). */
+struct weighted {
+	double value;
+	uint64_t weight;
+};
 
-	return sorted[i ? i - 1 : 0];
+static int cmp_weighted(const void *a, const void *b)
+{
+	return cmp_double(&((const struct weighted *)a)->value, &((const struct weighted *)b)->value);
 }
 
-/* Distribution of one field for one label. */
-static void distribution(const struct tf_rows *rows, int label, size_t offset, struct tf_dist *d, double *scratch)
+/* Nearest rank: the smallest value with at least ceil(p * n) of the n connections at or below it. */
+static double percentile(const struct weighted *sorted, size_t n_values, uint64_t n, double p)
 {
-	size_t n = 0;
+	uint64_t rank = (uint64_t)ceil(p * (double)n), seen = 0;
 
+	rank = rank ? rank : 1;
+	for (size_t i = 0; i < n_values; i++)
+		if ((seen += sorted[i].weight) >= rank)
+			return sorted[i].value;
+	return sorted[n_values - 1].value;
+}
+
+enum measure { CONNECT, LIFETIME, TO_FAILURE };
+
+static double measure_of(const struct tf_row *r, enum measure m)
+{
+	return m == CONNECT ? r->connect_ms : m == LIFETIME ? r->duration_ms : r->time_to_fail_ms;
+}
+
+/* Distribution of one measure for one label; a rollup adds its histogram's buckets and its exact maximum. */
+static void distribution(const struct tf_rows *rows, int label, enum measure m, struct tf_dist *d)
+{
+	struct weighted *values = NULL;
+	size_t n_values = 0, cap = 0;
+	uint64_t n = 0;
+	double max = NAN;
+
+	memset(d, 0, sizeof(*d));
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct tf_row *r = &rows->v[i];
-		double v = *(const double *)((const char *)r + offset);
+		const struct tf_row_hists *h = r->hists;
+		const struct tf_ms_hist_bin *bins = NULL;
+		size_t n_bins = 1;
+		double v = measure_of(r, m);
 
-		if (r->label == label && !isnan(v))
-			scratch[n++] = v;
+		if (r->label != label)
+			continue;
+		if (h && m != TO_FAILURE) {
+			bins = m == CONNECT ? h->connect : h->duration;
+			n_bins = m == CONNECT ? h->n_connect : h->n_duration;
+			v = m == CONNECT ? h->connect_max_ms : h->duration_max_ms;
+		} else if (isnan(v)) {
+			continue;
+		}
+		if (!n_bins)
+			continue;
+		if (TF_GROW(values, cap, n_values + n_bins, 4096))
+			goto out; /* no memory: no distribution rather than a wrong one */
+		for (size_t b = 0; b < n_bins; b++) {
+			values[n_values].value = bins ? tf_ms_hist_value(bins[b].index) : v;
+			values[n_values].weight = bins ? bins[b].count : 1;
+			n += values[n_values++].weight;
+		}
+		if (!isnan(v))
+			max = isnan(max) ? v : fmax(max, v);
 	}
-	memset(d, 0, sizeof(*d));
 	if (!n)
-		return;
-	qsort(scratch, n, sizeof(*scratch), cmp_double);
+		goto out;
+	qsort(values, n_values, sizeof(*values), cmp_weighted);
 	d->n = n;
-	d->p50 = percentile(scratch, n, 0.50);
-	d->p90 = percentile(scratch, n, 0.90);
-	d->p99 = percentile(scratch, n, 0.99);
-	d->max = scratch[n - 1];
+	d->p50 = fmin(percentile(values, n_values, n, 0.50), max);
+	d->p90 = fmin(percentile(values, n_values, n, 0.90), max);
+	d->p99 = fmin(percentile(values, n_values, n, 0.99), max);
+	d->max = max;
+out:
+	free(values);
 }
 
 /* The remote endpoint a connection failed against: the service we called, or the client that called us. */
@@ -109,6 +158,18 @@ static int by_failures(const void *a, const void *b)
 	if (x->failures != y->failures)
 		return x->failures < y->failures ? 1 : -1;
 	return strcmp(x->key, y->key);
+}
+
+/* Causes by label, then the most frequent first: an order that does not depend on the rows' order. */
+static int by_label_then_count(const void *a, const void *b)
+{
+	const typeof(((struct tf_report *)0)->causes[0]) *x = a, *y = b;
+
+	if (x->label != y->label)
+		return x->label - y->label;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->cause, y->cause);
 }
 
 static size_t top_of(struct counter *c, struct tf_group *out)
@@ -204,18 +265,20 @@ out:
 int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 {
 	struct counter remotes = { 0 }, procs = { 0 }, services = { 0 }, hosts = { 0 };
-	double span, *scratch;
+	double span;
 	char key[160];
 
 	memset(rep, 0, sizeof(*rep));
-	rep->rows = rows->n;
 	rep->since = rep->until = NAN;
 	if (!rows->n)
 		return 0;
 	rep->first = rep->last = rows->v[0].ts_end;
 	for (size_t i = 0; i < rows->n; i++) {
-		rep->first = fmin(rep->first, rows->v[i].ts_end);
-		rep->last = fmax(rep->last, rows->v[i].ts_end);
+		const struct tf_row *r = &rows->v[i];
+
+		rep->rows += tf_row_weight(r);
+		rep->first = fmin(rep->first, r->rolled_up ? r->ts_first : r->ts_end);
+		rep->last = fmax(rep->last, r->ts_end);
 	}
 	span = rep->last - rep->first;
 	rep->bucket_s = widths[sizeof(widths) / sizeof(widths[0]) - 1];
@@ -228,19 +291,17 @@ int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 	rep->first = floor(rep->first / rep->bucket_s) * rep->bucket_s;
 	rep->n_buckets = (size_t)floor((rep->last - rep->first) / rep->bucket_s) + 1;
 	rep->timeline = calloc(rep->n_buckets, sizeof(*rep->timeline));
-	scratch = malloc(rows->n * sizeof(*scratch));
-	if (!rep->timeline || !scratch) {
-		free(scratch);
+	if (!rep->timeline)
 		return -1;
-	}
 
 	for (size_t i = 0; i < rows->n; i++) {
 		const struct tf_row *r = &rows->v[i];
 		bool failed = r->label != TF_LABEL_OK;
+		uint64_t weight = tf_row_weight(r);
 		struct tf_group *g;
 		size_t c;
 
-		rep->by_label[r->label]++;
+		rep->by_label[r->label] += weight;
 		for (c = 0; c < rep->n_causes; c++)
 			if (rep->causes[c].label == r->label && !strcmp(rep->causes[c].cause, r->cause))
 				break;
@@ -250,40 +311,40 @@ int tf_report_build(const struct tf_rows *rows, struct tf_report *rep)
 			rep->n_causes++;
 		}
 		if (c < rep->n_causes)
-			rep->causes[c].count++;
+			rep->causes[c].count += weight;
 		if (failed)
-			rep->timeline[(size_t)((r->ts_end - rep->first) / rep->bucket_s)][r->label]++;
+			rep->timeline[(size_t)((r->ts_end - rep->first) / rep->bucket_s)][r->label] += weight;
 		endpoint_of(r, key, sizeof(key));
 		if ((g = counter_get(&remotes, key))) {
-			g->total++;
-			g->failures += failed;
-			g->by_label[r->label]++;
+			g->total += weight;
+			g->failures += failed ? weight : 0;
+			g->by_label[r->label] += weight;
 		}
 		process_of(r, key, sizeof(key));
 		if ((g = counter_get(&procs, key))) {
-			g->total++;
-			g->failures += failed;
-			g->by_label[r->label]++;
+			g->total += weight;
+			g->failures += failed ? weight : 0;
+			g->by_label[r->label] += weight;
 		}
 		service_of(r, key, sizeof(key));
 		if (key[0] && (g = counter_get(&services, key))) {
-			g->total++;
-			g->failures += failed;
-			g->by_label[r->label]++;
+			g->total += weight;
+			g->failures += failed ? weight : 0;
+			g->by_label[r->label] += weight;
 		}
 		counter_get(&hosts, r->host);
 	}
+	qsort(rep->causes, rep->n_causes, sizeof(rep->causes[0]), by_label_then_count);
 	rep->hosts = hosts.n;
 	free(hosts.g);
 	rep->n_remotes = top_of(&remotes, rep->remotes);
 	rep->n_processes = top_of(&procs, rep->processes);
 	rep->n_services = top_of(&services, rep->services);
 	for (int l = 0; l < TF_LABEL_COUNT; l++) {
-		distribution(rows, l, offsetof(struct tf_row, connect_ms), &rep->connect[l], scratch);
-		distribution(rows, l, offsetof(struct tf_row, duration_ms), &rep->lifetime[l], scratch);
-		distribution(rows, l, offsetof(struct tf_row, time_to_fail_ms), &rep->to_failure[l], scratch);
+		distribution(rows, l, CONNECT, &rep->connect[l]);
+		distribution(rows, l, LIFETIME, &rep->lifetime[l]);
+		distribution(rows, l, TO_FAILURE, &rep->to_failure[l]);
 	}
-	free(scratch);
 	find_bursts(rows, rep);
 	rep->n_diagnoses = tf_diagnose(rows->v, rows->n, rep->diagnoses, TF_DIAG_MAX);
 	return 0;

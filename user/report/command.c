@@ -22,7 +22,7 @@ static void usage(FILE *out)
 	      "Summarise a recording (--record FILE.db) or JSON lines (--json, from one host or many).\n"
 	      "\n"
 	      "      --since T          from T: ISO 8601 (2026-11-22T14:02:00Z, 2026-11-22 14:02) or relative (-2h, -30m)\n"
-	      "      --until T          up to T (same forms)\n"
+	      "      --until T          before T (same forms: consecutive ranges count a connection once)\n"
 	      "  -p, --pid PID          only connections owned by PID (repeatable)\n"
 	      "  -c, --comm NAME        only connections owned by command NAME\n"
 	      "      --remote HOST[:PORT]  only connections to (or from) HOST, [IPv6]:PORT for IPv6\n"

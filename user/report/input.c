@@ -26,7 +26,8 @@ bool tf_report_row_match(const struct tf_report_filter *f, const struct tf_row *
 {
 	if (!isnan(f->since) && r->ts_end < f->since)
 		return false;
-	if (!isnan(f->until) && r->ts_end > f->until)
+	/* Half-open: consecutive ranges count each connection once, and a rollup (one second) whole. */
+	if (!isnan(f->until) && r->ts_end >= f->until)
 		return false;
 	if (f->label >= 0 && r->label != f->label)
 		return false;
@@ -57,6 +58,8 @@ int tf_rows_push(struct tf_rows *rows, const struct tf_row *row)
 
 void tf_rows_free(struct tf_rows *rows)
 {
+	for (size_t i = 0; i < rows->n; i++)
+		free(rows->v[i].hists); /* one block with its bins */
 	free(rows->v);
 	memset(rows, 0, sizeof(*rows));
 }
@@ -252,12 +255,15 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	};
 #define READ_NAME(id, name) name ", "
 #define NULL_NAME(id, name) "NULL, "
-#define WHERE "id FROM connections WHERE ts_end >= ?1 AND ts_end <= ?2 ORDER BY ts_end"
+#define WHERE "id FROM connections WHERE ts_end >= ?1 AND ts_end < ?2 ORDER BY ts_end"
 	static const char *const queries[] = {
 		[1] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
 		[2] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
 		[3] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME) WHERE,
+		/* Schema 4 added the ok_rollups table (report/input_rollup.c); its connections are schema 3's. */
+		[4] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME) WHERE,
 	};
+	_Static_assert(sizeof(queries) / sizeof(queries[0]) == TF_SCHEMA_VERSION + 1, "a query for every schema");
 #undef WHERE
 #undef READ_NAME
 #undef NULL_NAME
@@ -346,7 +352,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		snprintf(err, err_len, "%s: reading failed: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}
-	rc = 0;
+	rc = version >= 4 ? tf_report_read_rollups(db, path, f, rows, err, err_len) : 0;
 out:
 	sqlite3_finalize(st);
 	sqlite3_close(db);

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include "classify.h"
 #include "live/filter.h"
+#include "lib/ms_hist.h"
 #include "report/diagnose.h"
 
-/* One ended connection, as a report sees it (from either input). */
 /*
  * The timer settings in force when the connection failed, where tcpfate read
  * them (schema 3 recordings, JSON lines since): each the socket's own option
@@ -29,8 +29,26 @@ struct tf_row_settings {
 	char socket_options[64]; /* "TCP_SYNCNT,TCP_KEEPCNT"; "" none */
 };
 
+/*
+ * An ok rollup's lifetimes and connect times (recordings of schema 4), as
+ * histograms whose maxima are exact; owned by the rows that hold it.
+ */
+struct tf_row_hists {
+	struct tf_ms_hist_bin *duration, *connect;
+	size_t n_duration, n_connect;
+	double duration_max_ms, connect_max_ms; /* NAN: none known */
+};
+
+/*
+ * One ended connection, as a report sees it (from either input), or a
+ * recording's ok rollup: `rolled_up` connections with the same key, ended
+ * between ts_first and ts_end (the same second), counted as many.
+ */
 struct tf_row {
 	double ts_end;       /* Unix seconds */
+	double ts_first;     /* a rollup's first end (unused for one connection) */
+	uint64_t rolled_up;  /* 0: one connection; N: a rollup of N ok connections */
+	struct tf_row_hists *hists; /* a rollup's; NULL otherwise */
 	double duration_ms;  /* NAN: unknown */
 	double connect_ms;
 	double time_to_fail_ms;
@@ -74,8 +92,18 @@ struct tf_report_filter {
 
 void tf_report_filter_init(struct tf_report_filter *f);
 bool tf_report_row_match(const struct tf_report_filter *f, const struct tf_row *r);
+/* Appends a copy; a rollup's histograms become the rows' (freed by tf_rows_free). */
 int tf_rows_push(struct tf_rows *rows, const struct tf_row *row);
 void tf_rows_free(struct tf_rows *rows);
+/* How many connections a row stands for. */
+static inline uint64_t tf_row_weight(const struct tf_row *r)
+{
+	return r->rolled_up ? r->rolled_up : 1;
+}
+/* The ok rollups of a schema 4 recording (report/input_rollup.c), filtered, into rows; 0 or -1 with err. */
+struct sqlite3;
+int tf_report_read_rollups(struct sqlite3 *db, const char *path, const struct tf_report_filter *f,
+			   struct tf_rows *rows, char *err, size_t err_len);
 
 /* Reads PATH (recording or JSON lines) into rows; -1 with a one-line reason in err. */
 int tf_report_read(const char *path, const struct tf_report_filter *f, struct tf_rows *rows, char *err,
