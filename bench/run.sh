@@ -33,7 +33,7 @@ for v in BENCH_SECONDS BENCH_REPS BENCH_WORKERS; do
 done
 # none-again: a run with no tracer, compared like a tracer: the noise floor of a ratio.
 # empty-hooks: empty programs on tcpfate's tracepoints, the bound for any tracer on them.
-ALL_CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcplife tcpstates baseline-json)
+ALL_CONFIGS=(none-again empty-hooks tcpfate-text tcpfate-json tcpfate-record tcpfate-record-full tcplife tcpstates baseline-json)
 read -r -a CONFIGS <<<"${BENCH_CONFIGS:-${ALL_CONFIGS[*]/baseline-json/}}"
 if [[ " ${CONFIGS[*]} " == *" baseline-json "* ]] && [ ! -x "${BENCH_BASELINE:-}" ]; then
 	echo "bench: baseline-json needs BENCH_BASELINE, an executable tcpfate (got '${BENCH_BASELINE:-}')" >&2
@@ -105,6 +105,7 @@ start_tracer() {
 	tcpfate-json) "$TCPFATE" --json "$@" >"$out" 2>"$out.err" & ;;
 	baseline-json) "$BENCH_BASELINE" --json "$@" >"$out" 2>"$out.err" & ;;
 	tcpfate-record) "$TCPFATE" -q --record "$out.db" "$@" >"$out" 2>"$out.err" & ;;
+	tcpfate-record-full) "$TCPFATE" -q --record "$out.db" --record-ok full "$@" >"$out" 2>"$out.err" & ;;
 	tcplife) "$TCPLIFE" >"$out" 2>"$out.err" & ;;
 	tcpstates) "$TCPSTATES" >"$out" 2>"$out.err" & ;;
 	esac
@@ -132,14 +133,16 @@ start_tracer() {
 # Closed connections of the churn (ports PORT..PORT+WORKERS-1) the tracer reported, and losses.
 count_closes() { # CONFIG OUTFILE
 	local config=$1 out=$2 hi=$((PORT + WORKERS - 1))
+	local where="(sport BETWEEN $PORT AND $hi) OR (dport BETWEEN $PORT AND $hi)"
 	case $config in
 	tcpfate-json | baseline-json)
 		grep -cE "\"(sport|dport)\":(1800[0-9])," "$out" ;;
 	tcpfate-text)
 		awk -v lo=$PORT -v hi=$hi '{ n = split($5, a, ":"); m = split($6, b, ":");
 			if ((a[n] >= lo && a[n] <= hi) || (b[m] >= lo && b[m] <= hi)) c++ } END { print c + 0 }' "$out" ;;
-	tcpfate-record)
-		sqlite3 "$out.db" "SELECT count(*) FROM connections WHERE (sport BETWEEN $PORT AND $hi) OR (dport BETWEEN $PORT AND $hi)" ;;
+	tcpfate-record | tcpfate-record-full) # rows, and the ok connections rollups count
+		sqlite3 "$out.db" "SELECT (SELECT count(*) FROM connections WHERE $where) +
+			(SELECT coalesce(sum(connections), 0) FROM ok_rollups WHERE $where)" ;;
 	tcplife)
 		awk -v lo=$PORT -v hi=$hi '($4 >= lo && $4 <= hi) || ($6 >= lo && $6 <= hi) { c++ } END { print c + 0 }' "$out" ;;
 	tcpstates)
@@ -153,7 +156,7 @@ lost_events() { # CONFIG OUTFILE
 	case $1 in
 	tcpfate-json | baseline-json) tail -n 1 "$2" | jq -r 'select(.event == "summary") | .events_lost + .untracked' ;; # the last line
 	tcpfate-text) sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err" | awk '{ print $1 + $2 }' ;;
-	tcpfate-record) # the kernel side's losses, plus rows the recorder could not keep up with
+	tcpfate-record | tcpfate-record-full) # the kernel side's losses, plus rows the recorder could not keep up with
 		{ sed -n 's/.*events lost \([0-9]*\).*untracked \([0-9]*\).*/\1 \2/p' "$2.err"
 		  sed -n 's/.*recording dropped \([0-9]*\).*/\1/p' "$2.err"; } | awk '{ for (i = 1; i <= NF; i++) s += $i } END { print s + 0 }' ;;
 	tcplife | tcpstates) grep -oiE 'lost [0-9]+' "$2.err" | awk '{ s += $2 } END { print s + 0 }' ;;
@@ -251,7 +254,8 @@ report_table() { awk -f "$ROOT/bench/report_table.awk" "$WORK/rows"; }
 	echo "response, close. Every connection has two ends, so a tracer should report two closes per connection:"
 	echo "*closes missing* counts the ones it did not report."
 	echo
-	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, and \`--record\` to SQLite (all hooks, labels,"
+	echo "Tracers: tcpfate with text output to a file, with \`--json\` to a file, with \`--record\` to SQLite (ok connections counted"
+	echo "per second and service, the default), and with \`--record --record-ok full\` (a row per connection); all hooks, labels,"
 	echo "live-warning scans every second); \`tcplife\` and \`tcpstates\` from Debian's libbpf-tools ($(dpkg-query -W -f='${Version}' libbpf-tools 2>/dev/null)),"
 	echo "output to a file. CPU is the time the tracer process's threads ran during the churn and the half second after (draining), as the scheduler counts it (schedstat). \`none-again\` is a"
 	echo "run without any tracer, compared like one: its spread is how far this machine's noise alone moves a ratio."
