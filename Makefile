@@ -56,7 +56,7 @@ BUILD_PKGS := clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc pkg-c
 TEST_PKGS := iproute2 nftables jq procps nodejs curl python3 prometheus systemd man-db sqlite3 chromium valgrind \
 	nginx
 
-.PHONY: all help deps test-deps kernel-deps bench-deps run test test-kernels unit bench fuzz soak clean vmlinux \
+.PHONY: all help deps test-deps kernel-deps bench-deps run test test-kernels unit bench fuzz soak soak-record clean vmlinux \
 	install uninstall FORCE
 
 PREFIX ?= /usr/local
@@ -77,7 +77,8 @@ help:
 	@echo "make test-kernels  the kernel matrix only: every suite inside Debian's 6.1 and 6.12 under qemu, 5.10 refused"
 	@echo "make bench      overhead benchmark against tcplife and tcpstates (root, ~7.5 min)"
 	@echo "make install   install binary, man page, systemd unit, rules (PREFIX, DESTDIR)"
-	@echo "make soak       minutes of churn with 100k open connections (SOAK_SECONDS, SOAK_OPEN)"
+	@echo "make soak       minutes of churn with 100k open connections (SOAK_SECONDS, SOAK_OPEN), then soak-record"
+	@echo "make soak-record  a minute of churn recorded: nothing dropped, file size per failure and per 1M ok"
 	@echo "make test SANITIZE=1   the whole suite against an ASan+UBSan build"
 	@echo "make fuzz       libFuzzer+ASan+UBSan over the parsers (FUZZ_SECONDS per target)"
 	@echo "make vmlinux    regenerate vmlinux/$(ARCH)/vmlinux.h from this kernel's BTF"
@@ -190,6 +191,11 @@ test-kernels: $(TEST_NEEDS) kernel-deps
 # Minutes of churn with many open connections: exact counts, no loss, flat memory.
 soak: test-deps all $(TOOL_BINS) $(TOOLS)/bench/churn
 	$(Q)./tests/soak.sh
+	$(Q)./tests/soak_record.sh
+
+# The recording alone at full churn (also the second half of make soak).
+soak-record: test-deps all $(TOOLS)/bench/churn
+	$(Q)./tests/soak_record.sh
 
 # Side-by-side overhead against no tracer, tcplife and tcpstates (about 8 minutes).
 bench-deps: deps

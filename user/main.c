@@ -6,6 +6,7 @@
 #include "lib/log.h"
 #include "live/monitor.h"
 #include "options.h"
+#include "identity/runtime_names.h"
 #include "report/report.h"
 
 static bool verbose_libbpf;
@@ -41,6 +42,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	verbose_libbpf = opts.verbose;
+	tf_runtime_names_root(opts.host_root);
 	libbpf_set_print(libbpf_print);
 	return tf_monitor_run(&opts);
 }

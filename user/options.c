@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include "metrics/listen_addr.h"
 #include "options.h"
 
@@ -26,6 +27,7 @@ enum {
 	OPT_MAX_AGE,
 	OPT_MAX_SIZE,
 	OPT_RECORD_OK,
+	OPT_HOST_ROOT,
 	OPT_USER,
 	OPT_CONTAINER,
 	OPT_UNIT,
@@ -60,6 +62,7 @@ static const struct option long_options[] = {
 	{ "max-age", required_argument, NULL, OPT_MAX_AGE },
 	{ "max-size", required_argument, NULL, OPT_MAX_SIZE },
 	{ "record-ok", required_argument, NULL, OPT_RECORD_OK },
+	{ "host-root", required_argument, NULL, OPT_HOST_ROOT },
 	{ "metrics", required_argument, NULL, OPT_METRICS },
 	{ "metrics-top", required_argument, NULL, OPT_METRICS_TOP },
 	{ "metrics-identity", no_argument, NULL, OPT_METRICS_IDENTITY },
@@ -82,7 +85,7 @@ void tf_options_usage(FILE *out)
 	      "  -p, --pid PID         only connections owned by PID (repeatable)\n"
 	      "  -c, --comm NAME       only connections owned by a process named NAME\n"
 	      "      --port PORT       only connections with PORT at either end (repeatable)\n"
-	      "      --container ID    only sockets of the container whose id starts with ID\n"
+	      "      --container ID    only sockets of the container named ID, or whose id starts with ID\n"
 	      "      --unit NAME       only sockets of the systemd unit NAME (nginx.service)\n"
 	      "      --cgroup PATH     only sockets in the cgroup PATH or below it (/system.slice)\n"
 	      "  -4, --ipv4            only IPv4\n"
@@ -92,6 +95,7 @@ void tf_options_usage(FILE *out)
 	      "Output:\n"
 	      "  -j, --json            one JSON object per line\n"
 	      "      --identity        text lines get a SERVICE column (container, pod or systemd unit)\n"
+	      "      --host-root DIR   where the host's / is, for container and pod names (default /)\n"
 	      "  -o, --output FILE     append the output to FILE (created 0600; symlinks refused)\n"
 	      "  -q, --quiet           no per-connection lines, only the summary\n"
 	      "      --duration SECS   stop after SECS seconds (1-31536000)\n"
@@ -380,6 +384,14 @@ int tf_options_parse(struct tf_options *o, int argc, char **argv, char *err, siz
 				return fail(err, err_len, "invalid --record '': expected a file name");
 			o->record = optarg;
 			break;
+		case OPT_HOST_ROOT: {
+			struct stat st;
+
+			if (stat(optarg, &st) || !S_ISDIR(st.st_mode))
+				return fail(err, err_len, "invalid --host-root '%s': expected a directory", optarg);
+			o->host_root = optarg;
+			break;
+		}
 		case OPT_RECORD_OK:
 			if (strcmp(optarg, "rollup") && strcmp(optarg, "full"))
 				return fail(err, err_len, "invalid --record-ok '%s': expected rollup or full", optarg);

@@ -24,6 +24,7 @@ struct tf_options {
 	uint32_t max_tracked;    /* sockets followed at once (the kernel's hash map) */
 	const char *output;      /* append output here instead of stdout */
 	const char *user;        /* become this user once attached */
+	const char *host_root;   /* where the host's / is, for runtime names; NULL: / */
 	const char *record;      /* SQLite recording; NULL: off */
 	uint64_t max_age_s;      /* recording retention by age; 0: keep */
 	uint64_t max_size_bytes; /* recording retention by size; 0: no limit */

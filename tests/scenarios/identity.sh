@@ -56,15 +56,22 @@ wait_line pre-srv listening
 drive_in "$CG_CLI" pre-cli "$NS_A" client "$B4" 26006 request --after-signal
 wait_line pre-cli connected
 
+# Names, from the files the runtimes and the kubelet write, under a host root made here.
+HOST=$WORK/host
+mkdir -p "$HOST/var/lib/docker/containers/$ID_SRV" "$HOST/var/log/containers" "$HOST/var/log/pods/tftest_api-1_$POD_UID"
+echo "{\"ID\":\"$ID_SRV\",\"Name\":\"/tftest-web\"}" >"$HOST/var/lib/docker/containers/$ID_SRV/config.v2.json"
+touch "$HOST/var/log/containers/api-1_tftest_client-$ID_CLI.log"
+
 OUT=$WORK/identity.json
 DB=$WORK/identity.db
 MPORT=$((29500 + $$ % 400)) # clear of the ports the test uses (26001-26007), whatever the PID
-start_tcpfate "$OUT" --record "$DB" --metrics "127.0.0.1:$MPORT" --metrics-top 5 --metrics-identity || exit 0
+start_tcpfate "$OUT" --record "$DB" --metrics "127.0.0.1:$MPORT" --metrics-top 5 --metrics-identity \
+	--host-root "$HOST" || exit 0
 kill -USR1 "$(field pre-cli pid)"
-# A second instance shows only the server's container (an id prefix, as docker ps shortens it).
+# A second instance shows only the server's container, by its name.
 FILTERED=$WORK/filtered.json
 TCPFATE_PID_MAIN=$TCPFATE_PID
-start_tcpfate "$FILTERED" --container "${ID_SRV:0:12}" || exit 0
+start_tcpfate "$FILTERED" --container tftest-web --host-root "$HOST" || exit 0
 TCPFATE_PID_FILTERED=$TCPFATE_PID
 
 # reset: the server (a Docker container) closes with SO_LINGER 0.
@@ -106,9 +113,10 @@ TCPFATE_PID=$TCPFATE_PID_MAIN stop_tcpfate
 
 srv() { echo ".netns == $NETNS_B and .sport == $1"; }
 cli() { echo ".netns == $NETNS_A and .dport == $1"; }
-server_container=(cgroup="$(rel "$CG_SRV")" container_id="$ID_SRV" container_runtime=docker pod_uid=null unit=null)
+server_container=(cgroup="$(rel "$CG_SRV")" container_id="$ID_SRV" container_runtime=docker pod_uid=null unit=null
+	container_name=tftest-web)
 client_pod=(cgroup="$(rel "$CG_CLI")" container_id="$ID_CLI" container_runtime=containerd pod_uid="$POD_UID"
-	pod_qos=burstable unit=null)
+	pod_qos=burstable unit=null container_name=client pod_name=api-1 pod_namespace=tftest)
 web_unit=(cgroup="$(rel "$CG_UNIT")" container_id=null pod_uid=null unit=tftest-web.service)
 
 expect_record "reset: the server's end names its container" "$OUT" "$(srv 26001)" label=reset "${server_container[@]}"
@@ -136,7 +144,7 @@ check "metrics: the client container's connections are all its own series (none 
 check "metrics: the unit's hang-ups" \
 	"$(grep -c '^tcpfate_unit_connections_closed_total{unit="tftest-web.service",label="hang-up"} 2$' "$WORK/scrape.txt")" 1
 
-# --container: the server's container only (its reset and keepalive ends), nothing else.
+# --container NAME: the server's container only (its reset and keepalive ends), nothing else.
 check "--container: only the container's records" \
 	"$(jq -r 'select(.event == "close") | .container_id' "$FILTERED" | sort -u | tr '\n' ' ')" "$ID_SRV "
 expect_record "--container: its reset is there" "$FILTERED" "$(srv 26001)" label=reset
@@ -146,13 +154,16 @@ expect_sql() { sqlite3 -separator ' ' "$1" "$2" 2>&1; }
 check "recording: the identity columns of the reset's server end" \
 	"$(expect_sql "$DB" "SELECT container_id, container_runtime, unit IS NULL FROM connections WHERE sport = 26001")" \
 	"$ID_SRV docker 1"
+check "recording: the container and pod names of the reset's client end" \
+	"$(expect_sql "$DB" "SELECT container_name, pod_namespace, pod_name FROM connections WHERE dport = 26001")" \
+	"client tftest api-1"
 check "recording: the hang-up's server end names its unit" \
 	"$(expect_sql "$DB" "SELECT unit, cgroup FROM connections WHERE sport = 26002")" \
 	"tftest-web.service $(rel "$CG_UNIT")"
 "$TCPFATE" report "$DB" --format json >"$WORK/report.json" 2>"$WORK/report.err"
 check "report: reads the recording" "$?" 0
 check "report: the services by failures name the pod's container" \
-	"$(jq -r '.top_services[].key' "$WORK/report.json" | grep -c "containerd ${ID_CLI:0:12} (pod $POD_UID)$")" 1
+	"$(jq -r '.top_services[].key' "$WORK/report.json" | grep -c "containerd client (${ID_CLI:0:12}) (pod tftest/api-1)$")" 1
 "$TCPFATE" report "$DB" --unit tftest-web.service --format json >"$WORK/report-unit.json" 2>>"$WORK/report.err"
 check "report --unit: only the unit's connections (the hang-up's, the moved client's, the adopted one's servers)" \
 	"$(jq -r '.connections' "$WORK/report-unit.json")" 3

@@ -157,16 +157,21 @@ static void same_report(void)
 		} else {
 			lost += !add_json_row(&rolled, &v);
 		}
-		if (n % 100 == 99) { /* a writer's batch: 0.2 s */
-			unwritten += tf_rollup_table_write(insert, &ro, "", &cgroups) != 0;
-			tf_ok_rollup_clear(&ro);
+		if (n % 100 == 99) { /* a writer's batch (0.2 s): the seconds that are over */
+			int64_t now = (WALL + (int64_t)r.end_ns) / 1000000000;
+
+			unwritten += tf_rollup_table_write(insert, &ro, now, "", &cgroups) != 0;
+			tf_ok_rollup_forget_before(&ro, now);
 		}
 	}
+	unwritten += tf_rollup_table_write(insert, &ro, INT64_MAX, "", &cgroups) != 0; /* on the way out */
+	tf_ok_rollup_forget_before(&ro, INT64_MAX);
+	CHECK_INT(ro.n, 0, "rollups: nothing left after the last write");
 	CHECK_INT(lost, 0, "rollups: every connection a row or counted");
 	CHECK_INT(unwritten, 0, "rollups: every batch's rollups written");
 	tf_report_filter_init(&f);
 	CHECK(!tf_report_read_rollups(db, "memory", &f, &rolled, err, sizeof(err)), "rollups: read back %s", err);
-	CHECK(rolled.n < full.n / 3, "rollups: %zu rows stand for %zu ok connections", rolled.n - (full.n - ok_rows),
+	CHECK(rolled.n < full.n / 8, "rollups: %zu rows stand for %zu ok connections", rolled.n - (full.n - ok_rows),
 	      ok_rows);
 	CHECK(!tf_report_build(&full, &a) && !tf_report_build(&rolled, &b), "rollups: both reports built");
 	CHECK_INT(b.rows, a.rows, "rollups: the same number of connections");
@@ -265,6 +270,15 @@ static void grouping(void)
 		tf_ok_rollup_add(&ro, &v);
 	}
 	CHECK(ro.n == 204 && ro.groups[203].count == 2, "grouping: 200 more remote addresses, two connections each");
+	/* The writer keeps the current second's groups: the one second later (r.end_ns above) stays. */
+	int64_t later = ro.groups[203].key.second;
+	uint64_t before_later = tf_ok_rollup_count_before(&ro, later);
+
+	CHECK_INT(before_later, 2, "grouping: 2 connections ended before the later second");
+	tf_ok_rollup_forget_before(&ro, later);
+	CHECK(ro.n == 203 && tf_ok_rollup_count_before(&ro, later + 1) == 403, "grouping: the later second's groups kept");
+	tf_ok_rollup_add(&ro, &v);
+	CHECK(ro.n == 203 && ro.groups[202].count == 3, "grouping: a kept group still found after the table was rebuilt");
 	tf_ok_rollup_clear(&ro);
 	tf_ok_rollup_add(&ro, &v);
 	CHECK(ro.n == 1 && ro.groups[0].count == 1 && ro.groups[0].duration.n == 1, "grouping: cleared, then reused");

@@ -161,16 +161,26 @@ static const char *or_empty(const char *s)
 	return s ? s : "";
 }
 
-void tf_identity_service(const char *container_id, const char *runtime, const char *pod_uid, const char *unit,
-			 const char *cgroup, char *buf, size_t len)
+void tf_identity_service(const struct tf_identity_names *who, char *buf, size_t len)
 {
-	container_id = or_empty(container_id);
-	pod_uid = or_empty(pod_uid);
-	if (*container_id)
-		snprintf(buf, len, "%s %.12s%s%s%s", runtime && *runtime ? runtime : "container", container_id,
-			 *pod_uid ? " (pod " : "", pod_uid, *pod_uid ? ")" : "");
+	const char *container_id = or_empty(who->container_id), *pod_uid = or_empty(who->pod_uid);
+	const char *name = or_empty(who->container_name), *pod = or_empty(who->pod_name);
+	const char *ns = or_empty(who->pod_namespace), *runtime = or_empty(who->runtime);
+	char pod_part[340] = "";
+
+	/* A pod by its namespace/name when the kubelet's files said, else by its UID. */
+	if (*pod)
+		snprintf(pod_part, sizeof(pod_part), "pod %s%s%s", ns, *ns ? "/" : "", pod);
 	else if (*pod_uid)
-		snprintf(buf, len, "pod %s", pod_uid);
+		snprintf(pod_part, sizeof(pod_part), "pod %s", pod_uid);
+	if (*container_id && *name)
+		snprintf(buf, len, "%s %s (%.12s)%s%s%s", *runtime ? runtime : "container", name, container_id,
+			 *pod_part ? " (" : "", pod_part, *pod_part ? ")" : "");
+	else if (*container_id)
+		snprintf(buf, len, "%s %.12s%s%s%s", *runtime ? runtime : "container", container_id,
+			 *pod_part ? " (" : "", pod_part, *pod_part ? ")" : "");
+	else if (*pod_part)
+		snprintf(buf, len, "%s", pod_part);
 	else
-		snprintf(buf, len, "%s", unit && *unit ? unit : or_empty(cgroup));
+		snprintf(buf, len, "%s", who->unit && *who->unit ? who->unit : or_empty(who->cgroup));
 }

@@ -21,6 +21,10 @@ struct tf_identity {
 	char pod_uid[TF_POD_UID_LEN + 1];         /* Kubernetes pod UID, dashed; "" none */
 	const char *pod_qos;                      /* "guaranteed", "burstable", "besteffort"; NULL */
 	char unit[TF_UNIT_LEN];                   /* systemd unit, when not a container or pod; "" none */
+	/* Names from the runtimes' files (identity/runtime_names.h); "" unknown. */
+	char container_name[128];
+	char pod_name[254];
+	char pod_namespace[64];
 };
 
 /* Fills *id from a cgroup v2 path ("/system.slice/nginx.service", relative to the mount). */
@@ -28,11 +32,14 @@ void tf_identity_parse(const char *path, struct tf_identity *id);
 
 /*
  * The service a socket belongs to, in a few words: its container (with its
- * pod), else its pod, else its unit, else its cgroup path:
- * "containerd 0123456789ab (pod 2d3b9c1e-...)", "pod ...", "nginx.service".
- * Each argument may be NULL or "" when unknown; "" when all are.
+ * pod), else its pod, else its unit, else its cgroup path, by name where the
+ * runtime's files gave one: "docker web (5e0d1c2b3a49)", "containerd
+ * 0123456789ab (pod default/api-7d9f)", "pod 2d3b9c1e-...", "nginx.service".
+ * Each field may be NULL or "" when unknown; "" when all are.
  */
-void tf_identity_service(const char *container_id, const char *runtime, const char *pod_uid, const char *unit,
-			 const char *cgroup, char *buf, size_t len);
+struct tf_identity_names {
+	const char *container_id, *runtime, *container_name, *pod_uid, *pod_name, *pod_namespace, *unit, *cgroup;
+};
+void tf_identity_service(const struct tf_identity_names *who, char *buf, size_t len);
 
 #endif

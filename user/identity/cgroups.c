@@ -7,11 +7,14 @@
 #include <unistd.h>
 #include <sys/stat.h>
 #include "identity/cgroups.h"
+#include "identity/runtime_names.h"
 #include "lib/clock.h"
 #include "lib/grow.h"
 
 #define WALK_EVERY_NS 1000000000ULL
 #define WALK_DEPTH 32 /* deeper than any runtime or systemd nests */
+#define NAMES_RETRY_NS (5 * 1000000000ULL)
+#define NAMES_TRIES 4 /* over 15 s: a runtime writes its state when it starts a container */
 
 bool tf_cgroup2_mount(FILE *mountinfo, char *out, size_t len)
 {
@@ -47,6 +50,8 @@ static int add(struct tf_cgroups *cg, uint64_t id, const char *path)
 	if (!c->path)
 		return -1;
 	tf_identity_parse(c->path, &c->ident);
+	c->names_tries = 1;
+	c->names_next_ns = tf_runtime_names_lookup(&c->ident) ? 0 : tf_monotonic_ns() + NAMES_RETRY_NS;
 	cookie_index_put(&cg->index, id, (uint32_t)cg->n);
 	cg->n++;
 	return 0;
@@ -120,6 +125,17 @@ bool tf_cgroups_init(struct tf_cgroups *cg)
 	return true;
 }
 
+/* A name still missing is looked up again every 5 s, a few times (one compare otherwise). */
+static const struct tf_cgroup *names_again(struct tf_cgroup *c)
+{
+	uint64_t now;
+
+	if (!c->names_next_ns || (now = tf_monotonic_ns()) < c->names_next_ns)
+		return c;
+	c->names_next_ns = tf_runtime_names_lookup(&c->ident) || ++c->names_tries >= NAMES_TRIES ? 0 : now + NAMES_RETRY_NS;
+	return c;
+}
+
 const struct tf_cgroup *tf_cgroups_find(struct tf_cgroups *cg, uint64_t id)
 {
 	long pos;
@@ -128,7 +144,7 @@ const struct tf_cgroup *tf_cgroups_find(struct tf_cgroups *cg, uint64_t id)
 		return NULL;
 	pos = cookie_index_get(&cg->index, id);
 	if (pos >= 0)
-		return &cg->items[pos];
+		return names_again(&cg->items[pos]);
 	if (cookie_index_get(&cg->gone, id) >= 0 || tf_monotonic_ns() - cg->last_walk_ns < WALK_EVERY_NS)
 		return NULL;
 	walk_all(cg);

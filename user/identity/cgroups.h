@@ -22,6 +22,9 @@ struct tf_cgroup {
 	uint64_t id;
 	char *path; /* relative to the cgroup2 mount: "/system.slice/nginx.service" */
 	struct tf_identity ident;
+	/* A runtime may write a container's name after its cgroup exists: looked up again, a few times. */
+	uint64_t names_next_ns; /* 0: done (found, or given up) */
+	unsigned names_tries;
 };
 
 struct tf_cgroups {

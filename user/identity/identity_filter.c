@@ -7,9 +7,10 @@ int tf_option_container(const char *arg, struct tf_identity_filter *f, char *err
 {
 	size_t n = strlen(arg);
 
-	if (!n || n > TF_CONTAINER_ID_LEN || strspn(arg, "0123456789abcdef") != n) {
-		snprintf(err, err_len, "invalid --container '%s': expected 1-%d lowercase hex digits of an id", arg,
-			 TF_CONTAINER_ID_LEN);
+	/* Docker's and Podman's name rule: [a-zA-Z0-9][a-zA-Z0-9_.-]* (Kubernetes' names fit it too). */
+	if (!n || n >= sizeof(f->container) || !strchr("0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", arg[0]) ||
+	    strspn(arg, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_.-") != n) {
+		snprintf(err, err_len, "invalid --container '%s': expected a container name or the start of its id", arg);
 		return -1;
 	}
 	memcpy(f->container, arg, n + 1);
@@ -41,12 +42,14 @@ int tf_option_cgroup(const char *arg, struct tf_identity_filter *f, char *err, s
 	return 0;
 }
 
-bool tf_identity_filter_match(const struct tf_identity_filter *f, const char *container_id, const char *unit,
-			      const char *cgroup)
+bool tf_identity_filter_match(const struct tf_identity_filter *f, const char *container_id,
+			      const char *container_name, const char *unit, const char *cgroup)
 {
 	size_t n = strlen(f->cgroup);
 
-	if (f->container[0] && (!container_id || strncmp(container_id, f->container, strlen(f->container))))
+	/* An id starts with the filter's hex digits, or the container has that name. */
+	if (f->container[0] && !(container_id && *container_id && !strncmp(container_id, f->container, strlen(f->container))) &&
+	    !(container_name && !strcmp(container_name, f->container)))
 		return false;
 	if (f->unit[0] && (!unit || strcmp(unit, f->unit)))
 		return false;

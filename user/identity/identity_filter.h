@@ -11,7 +11,7 @@
 #include "identity/cgroup_path.h"
 
 struct tf_identity_filter {
-	char container[TF_CONTAINER_ID_LEN + 1]; /* an id prefix, as `docker ps` shortens them; "" any */
+	char container[128]; /* an id prefix, as `docker ps` shortens them, or a name; "" any */
 	char unit[TF_UNIT_LEN];                  /* a unit name; "" any */
 	char cgroup[256];                        /* a path prefix, at a component boundary; "" any */
 };
@@ -27,7 +27,7 @@ static inline bool tf_identity_filter_empty(const struct tf_identity_filter *f)
 }
 
 /* A socket's identity (NULL or "" where unknown) against the filter; unknown matches only no filter. */
-bool tf_identity_filter_match(const struct tf_identity_filter *f, const char *container_id, const char *unit,
-			      const char *cgroup);
+bool tf_identity_filter_match(const struct tf_identity_filter *f, const char *container_id,
+			      const char *container_name, const char *unit, const char *cgroup);
 
 #endif

@@ -28,6 +28,9 @@
 #define TF_KEY_POD_UID "pod_uid"
 #define TF_KEY_POD_QOS "pod_qos"
 #define TF_KEY_UNIT "unit"
+#define TF_KEY_CONTAINER_NAME "container_name" /* from the runtime's files (identity/runtime_names.h) */
+#define TF_KEY_POD_NAME "pod_name"
+#define TF_KEY_POD_NAMESPACE "pod_namespace"
 #define TF_KEY_FAMILY "family"
 #define TF_KEY_DIRECTION "direction"
 #define TF_KEY_SADDR "saddr"

@@ -37,7 +37,8 @@ static bool identity_match(const struct tf_filter *f, const struct tf_cgroup *cg
 {
 	if (tf_identity_filter_empty(&f->identity))
 		return true;
-	return cg && tf_identity_filter_match(&f->identity, cg->ident.container_id, cg->ident.unit, cg->path);
+	return cg && tf_identity_filter_match(&f->identity, cg->ident.container_id, cg->ident.container_name, cg->ident.unit,
+					    cg->path);
 }
 
 bool tf_filter_match(const struct tf_filter *f, const struct tf_conn_view *v)

@@ -47,6 +47,12 @@ static void identity(struct json_writer *w, uint64_t cgroup_id, const struct tf_
 		jw_plain(w, TF_KEY_POD_QOS, cg->ident.pod_qos);
 	if (cg->ident.unit[0])
 		jw_string(w, TF_KEY_UNIT, cg->ident.unit);
+	if (cg->ident.container_name[0])
+		jw_string(w, TF_KEY_CONTAINER_NAME, cg->ident.container_name);
+	if (cg->ident.pod_name[0])
+		jw_string(w, TF_KEY_POD_NAME, cg->ident.pod_name);
+	if (cg->ident.pod_namespace[0])
+		jw_string(w, TF_KEY_POD_NAMESPACE, cg->ident.pod_namespace);
 }
 
 void tf_json_connection(FILE *out, const struct tf_conn_view *v)

@@ -34,8 +34,11 @@ static void column_service(struct strbuf *sb, const struct tf_cgroup *cg)
 	if (!cg)
 		snprintf(who, sizeof(who), "-");
 	else if (cg->ident.container_id[0])
-		snprintf(who, sizeof(who), "%s:%.12s", cg->ident.runtime ? cg->ident.runtime : "container",
-			 cg->ident.container_id);
+		snprintf(who, sizeof(who), "%s:%.*s", cg->ident.runtime ? cg->ident.runtime : "container",
+			 cg->ident.container_name[0] ? W_SERVICE - 1 : 12,
+			 cg->ident.container_name[0] ? cg->ident.container_name : cg->ident.container_id);
+	else if (cg->ident.pod_name[0])
+		snprintf(who, sizeof(who), "pod:%.*s", W_SERVICE - 5, cg->ident.pod_name);
 	else if (cg->ident.pod_uid[0])
 		snprintf(who, sizeof(who), "pod:%.8s", cg->ident.pod_uid);
 	else if (cg->ident.unit[0])

@@ -132,6 +132,42 @@ int tf_ok_rollup_add(struct tf_ok_rollup *ro, const struct tf_conn_view *v)
 	return 0;
 }
 
+uint64_t tf_ok_rollup_count_before(const struct tf_ok_rollup *ro, int64_t second)
+{
+	uint64_t n = 0;
+
+	for (size_t g = 0; g < ro->n; g++)
+		if (ro->groups[g].key.second < second)
+			n += ro->groups[g].count;
+	return n;
+}
+
+void tf_ok_rollup_forget_before(struct tf_ok_rollup *ro, int64_t second)
+{
+	size_t kept = 0;
+
+	for (size_t g = 0; g < ro->n; g++) {
+		if (ro->groups[g].key.second < second)
+			continue;
+		if (g != kept) { /* swapped, so that each histogram array keeps exactly one owner */
+			struct tf_ok_group t = ro->groups[kept];
+
+			ro->groups[kept] = ro->groups[g];
+			ro->groups[g] = t;
+		}
+		kept++;
+	}
+	ro->n = kept;
+	memset(ro->slots, 0, ro->n_slots * sizeof(*ro->slots));
+	for (size_t g = 0; g < ro->n; g++) {
+		size_t s = hash_key(&ro->groups[g].key) & (ro->n_slots - 1);
+
+		while (ro->slots[s])
+			s = (s + 1) & (ro->n_slots - 1);
+		ro->slots[s] = (uint32_t)g + 1;
+	}
+}
+
 void tf_ok_rollup_clear(struct tf_ok_rollup *ro)
 {
 	ro->n = 0;

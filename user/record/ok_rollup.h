@@ -52,6 +52,12 @@ struct tf_ok_rollup {
 int tf_ok_rollup_add(struct tf_ok_rollup *ro, const struct tf_conn_view *v);
 /* Forgets the groups (after they were written); the memory is kept for the next ones. */
 void tf_ok_rollup_clear(struct tf_ok_rollup *ro);
+/*
+ * Groups of seconds before `second` are complete (a late record only starts
+ * another group): the writer writes them, then forgets them and keeps the rest.
+ */
+uint64_t tf_ok_rollup_count_before(const struct tf_ok_rollup *ro, int64_t second); /* their connections */
+void tf_ok_rollup_forget_before(struct tf_ok_rollup *ro, int64_t second);
 void tf_ok_rollup_free(struct tf_ok_rollup *ro);
 
 #endif

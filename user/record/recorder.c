@@ -73,7 +73,11 @@
 	X(TCP_KEEPALIVE_TIME_MS, TF_KEY_TCP_KEEPALIVE_TIME_MS, "INTEGER")                              \
 	X(TCP_KEEPALIVE_INTVL_MS, TF_KEY_TCP_KEEPALIVE_INTVL_MS, "INTEGER")                            \
 	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES, "INTEGER")                                \
-	X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS, "TEXT")
+	X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS, "TEXT")                                               \
+	/* Schema 4: names from the runtimes' files (identity/runtime_names.h). */                      \
+	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME, "TEXT")                                               \
+	X(POD_NAME, TF_KEY_POD_NAME, "TEXT")                                                           \
+	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -181,6 +185,9 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 		bind_text(st, P(POD_UID), cg->ident.pod_uid);
 		bind_text(st, P(POD_QOS), cg->ident.pod_qos);
 		bind_text(st, P(UNIT), cg->ident.unit);
+		bind_text(st, P(CONTAINER_NAME), cg->ident.container_name);
+		bind_text(st, P(POD_NAME), cg->ident.pod_name);
+		bind_text(st, P(POD_NAMESPACE), cg->ident.pod_namespace);
 	}
 	if (v.settings) {
 		sqlite3_bind_int(st, P(TCP_SYN_RETRIES), rec->syn_retries_max);
@@ -200,14 +207,54 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
  * counted in its group, written with the batch (and a row after all when
  * memory ran out).
  */
-static int write_one(struct tf_recorder *r, const struct tf_recorder_item *it)
+static int write_one(struct tf_recorder *r, const struct tf_recorder_item *it, size_t *rolled)
 {
 	struct tf_conn_view v;
 
 	tf_conn_view_init(&v, &it->rec, it->mono_to_wall_ns);
-	if (!r->ok_full && v.verdict.label == TF_LABEL_OK && !tf_ok_rollup_add(&r->rollup, &v))
+	if (!r->ok_full && v.verdict.label == TF_LABEL_OK && !tf_ok_rollup_add(&r->rollup, &v)) {
+		(*rolled)++;
 		return 0;
+	}
 	return insert_one(r, it, &v);
+}
+
+/*
+ * One transaction: the batch's rows, and the ok groups of the seconds that
+ * are over (all of them on the way out).  A group of the current second
+ * waits for the next commits, so that a busy second is one row per key, and
+ * is on disk about a second after its last connection ended.  The counts
+ * follow the connections: a group's are written (or dropped) with it.
+ */
+static void write_batch(struct tf_recorder *r, const struct tf_recorder_item *batch, size_t n, bool last,
+			bool *warned)
+{
+	int64_t before = last ? INT64_MAX : (int64_t)time(NULL);
+	uint64_t grouped;
+	size_t rolled = 0;
+	int ok;
+
+	if (!n && !tf_ok_rollup_count_before(&r->rollup, before))
+		return;
+	ok = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
+	for (size_t i = 0; ok && i < n; i++)
+		ok = write_one(r, &batch[i], &rolled) == 0;
+	grouped = tf_ok_rollup_count_before(&r->rollup, before);
+	ok = ok && tf_rollup_table_write(r->insert_rollup, &r->rollup, before, r->host, &r->cgroups) == 0;
+	ok = ok && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+	tf_ok_rollup_forget_before(&r->rollup, before);
+	pthread_mutex_lock(&r->lock);
+	if (ok)
+		r->written += n - rolled + grouped;
+	else
+		r->dropped += n - rolled + grouped; /* a full disk: counted, and monitoring goes on */
+	pthread_mutex_unlock(&r->lock);
+	if (!ok) {
+		if (!*warned)
+			tf_warn("recording: %s (records are counted as dropped)", sqlite3_errmsg(r->db));
+		*warned = true;
+		sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
+	}
 }
 
 /* Deletes what is older than --max-age, then the oldest rows while the file is over --max-size. */
@@ -295,28 +342,7 @@ static void *writer_main(void *arg)
 		stop = r->stop && !r->count;
 		pthread_mutex_unlock(&r->lock);
 
-		if (n) {
-			int ok = sqlite3_exec(r->db, "BEGIN", NULL, NULL, NULL) == SQLITE_OK;
-
-			for (size_t i = 0; ok && i < n; i++)
-				ok = write_one(r, &batch[i]) == 0;
-			ok = ok && tf_rollup_table_write(r->insert_rollup, &r->rollup, r->host, &r->cgroups) == 0;
-			tf_ok_rollup_clear(&r->rollup);
-			ok = ok && sqlite3_exec(r->db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
-			pthread_mutex_lock(&r->lock);
-			if (ok) {
-				r->written += n;
-			} else {
-				r->dropped += n; /* a full disk: counted, and monitoring goes on */
-			}
-			pthread_mutex_unlock(&r->lock);
-			if (!ok) {
-				if (!warned)
-					tf_warn("recording: %s (records are counted as dropped)", sqlite3_errmsg(r->db));
-				warned = true;
-				sqlite3_exec(r->db, "ROLLBACK", NULL, NULL, NULL);
-			}
-		}
+		write_batch(r, batch, n, stop, &warned);
 		/* Every 10 s, and once more on the way out. */
 		if ((r->max_age_s || r->max_bytes) && (stop || time(NULL) - last_retention >= RETENTION_EVERY_S)) {
 			last_retention = time(NULL);

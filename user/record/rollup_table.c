@@ -83,15 +83,19 @@ static int write_group(sqlite3_stmt *st, const struct tf_ok_group *g, const char
 		bind_text(st, R(POD_UID), cg->ident.pod_uid);
 		bind_text(st, R(POD_QOS), cg->ident.pod_qos);
 		bind_text(st, R(UNIT), cg->ident.unit);
+		bind_text(st, R(CONTAINER_NAME), cg->ident.container_name);
+		bind_text(st, R(POD_NAME), cg->ident.pod_name);
+		bind_text(st, R(POD_NAMESPACE), cg->ident.pod_namespace);
 	}
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 
-int tf_rollup_table_write(sqlite3_stmt *insert, const struct tf_ok_rollup *ro, const char *host,
+int tf_rollup_table_write(sqlite3_stmt *insert, const struct tf_ok_rollup *ro, int64_t before, const char *host,
 			  struct tf_cgroups *cgroups)
 {
 	for (size_t i = 0; i < ro->n; i++)
-		if (ro->groups[i].count && write_group(insert, &ro->groups[i], host, cgroups))
+		if (ro->groups[i].count && ro->groups[i].key.second < before &&
+		    write_group(insert, &ro->groups[i], host, cgroups))
 			return -1;
 	return 0;
 }

@@ -39,7 +39,10 @@
 	X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME, "TEXT")                                              \
 	X(POD_UID, TF_KEY_POD_UID, "TEXT")                                                                  \
 	X(POD_QOS, TF_KEY_POD_QOS, "TEXT")                                                                  \
-	X(UNIT, TF_KEY_UNIT, "TEXT")
+	X(UNIT, TF_KEY_UNIT, "TEXT")                                                                        \
+	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME, "TEXT")                                                    \
+	X(POD_NAME, TF_KEY_POD_NAME, "TEXT")                                                                \
+	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")
 
 enum rollup_column {
 #define ROLLUP_ENUM(id, name, type) ROLLUP_##id,
@@ -57,8 +60,11 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 int tf_rollup_table_prepare(struct sqlite3 *db, struct sqlite3_stmt **insert);
-/* Inserts every group with connections; 0, or -1 when a step failed (the caller rolls back). */
-int tf_rollup_table_write(struct sqlite3_stmt *insert, const struct tf_ok_rollup *ro, const char *host,
-			  struct tf_cgroups *cgroups);
+/*
+ * Inserts the groups of seconds before `before` (INT64_MAX: all) that have
+ * connections; 0, or -1 when a step failed (the caller rolls back).
+ */
+int tf_rollup_table_write(struct sqlite3_stmt *insert, const struct tf_ok_rollup *ro, int64_t before,
+			  const char *host, struct tf_cgroups *cgroups);
 
 #endif

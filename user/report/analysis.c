@@ -126,7 +126,13 @@ static void service_of(const struct tf_row *r, char *buf, size_t len)
 {
 	char who[128];
 
-	tf_identity_service(r->container_id, r->runtime, r->pod_uid, r->unit, r->cgroup, who, sizeof(who));
+	const struct tf_identity_names names = {
+		.container_id = r->container_id, .runtime = r->runtime, .container_name = r->container_name,
+		.pod_uid = r->pod_uid, .pod_name = r->pod_name, .pod_namespace = r->pod_namespace,
+		.unit = r->unit, .cgroup = r->cgroup,
+	};
+
+	tf_identity_service(&names, who, sizeof(who));
 	if (who[0] && r->host[0])
 		snprintf(buf, len, "%.63s %.94s", r->host, who);
 	else

@@ -37,7 +37,7 @@ bool tf_report_row_match(const struct tf_report_filter *f, const struct tf_row *
 		return false;
 	if (f->remote_port && f->remote_port != r->dport)
 		return false;
-	if (!tf_identity_filter_match(&f->identity, r->container_id, r->unit, r->cgroup))
+	if (!tf_identity_filter_match(&f->identity, r->container_id, r->container_name, r->unit, r->cgroup))
 		return false;
 	if (f->n_pids) {
 		for (int i = 0; i < f->n_pids; i++)
@@ -152,6 +152,9 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	copy(row->pod_uid, sizeof(row->pod_uid), json_str(o, TF_KEY_POD_UID));
 	copy(row->unit, sizeof(row->unit), json_str(o, TF_KEY_UNIT));
 	copy(row->cgroup, sizeof(row->cgroup), json_str(o, TF_KEY_CGROUP));
+	copy(row->container_name, sizeof(row->container_name), json_str(o, TF_KEY_CONTAINER_NAME));
+	copy(row->pod_name, sizeof(row->pod_name), json_str(o, TF_KEY_POD_NAME));
+	copy(row->pod_namespace, sizeof(row->pod_namespace), json_str(o, TF_KEY_POD_NAMESPACE));
 	if (json_is_integer(json_object_get(o, TF_KEY_TCP_SYN_RETRIES))) {
 		struct tf_row_settings *s = &row->settings;
 
@@ -242,6 +245,9 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 #define IDENTITY_COLUMNS(X)                                                                                    \
 	X(CONTAINER_ID, TF_KEY_CONTAINER_ID) X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME)                      \
 	X(POD_UID, TF_KEY_POD_UID) X(UNIT, TF_KEY_UNIT) X(CGROUP, TF_KEY_CGROUP)
+/* Schema 4's runtime names: NULL from older files. */
+#define NAME_COLUMNS(X)                                                                                        \
+	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME) X(POD_NAME, TF_KEY_POD_NAME) X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE)
 /* Schema 3's timer settings: NULL from older files. */
 #define SETTINGS_COLUMNS(X)                                                                                    \
 	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES) X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2)                          \
@@ -250,18 +256,22 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES) X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS)
 	enum {
 #define READ_ENUM(id, name) C_##id,
-		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM) SETTINGS_COLUMNS(READ_ENUM)
+		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM) SETTINGS_COLUMNS(READ_ENUM) NAME_COLUMNS(READ_ENUM)
 #undef READ_ENUM
 	};
 #define READ_NAME(id, name) name ", "
 #define NULL_NAME(id, name) "NULL, "
 #define WHERE "id FROM connections WHERE ts_end >= ?1 AND ts_end < ?2 ORDER BY ts_end"
 	static const char *const queries[] = {
-		[1] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
-		[2] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(NULL_NAME) WHERE,
-		[3] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME) WHERE,
-		/* Schema 4 added the ok_rollups table (report/input_rollup.c); its connections are schema 3's. */
-		[4] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME) WHERE,
+		[1] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME) SETTINGS_COLUMNS(NULL_NAME)
+			NAME_COLUMNS(NULL_NAME) WHERE,
+		[2] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(NULL_NAME)
+			NAME_COLUMNS(NULL_NAME) WHERE,
+		[3] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME)
+			NAME_COLUMNS(NULL_NAME) WHERE,
+		/* Schema 4: the runtime names, and the ok_rollups table (report/input_rollup.c). */
+		[4] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME)
+			NAME_COLUMNS(READ_NAME) WHERE,
 	};
 	_Static_assert(sizeof(queries) / sizeof(queries[0]) == TF_SCHEMA_VERSION + 1, "a query for every schema");
 #undef WHERE
@@ -330,6 +340,9 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		copy(row.pod_uid, sizeof(row.pod_uid), (const char *)sqlite3_column_text(st, C_POD_UID));
 		copy(row.unit, sizeof(row.unit), (const char *)sqlite3_column_text(st, C_UNIT));
 		copy(row.cgroup, sizeof(row.cgroup), (const char *)sqlite3_column_text(st, C_CGROUP));
+		copy(row.container_name, sizeof(row.container_name), (const char *)sqlite3_column_text(st, C_CONTAINER_NAME));
+		copy(row.pod_name, sizeof(row.pod_name), (const char *)sqlite3_column_text(st, C_POD_NAME));
+		copy(row.pod_namespace, sizeof(row.pod_namespace), (const char *)sqlite3_column_text(st, C_POD_NAMESPACE));
 		if (sqlite3_column_type(st, C_TCP_SYN_RETRIES) != SQLITE_NULL) {
 			struct tf_row_settings *s = &row.settings;
 

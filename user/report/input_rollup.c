@@ -97,6 +97,9 @@ int tf_report_read_rollups(sqlite3 *db, const char *path, const struct tf_report
 		text(st, ROLLUP_POD_UID, row.pod_uid, sizeof(row.pod_uid));
 		text(st, ROLLUP_UNIT, row.unit, sizeof(row.unit));
 		text(st, ROLLUP_CGROUP, row.cgroup, sizeof(row.cgroup));
+		text(st, ROLLUP_CONTAINER_NAME, row.container_name, sizeof(row.container_name));
+		text(st, ROLLUP_POD_NAME, row.pod_name, sizeof(row.pod_name));
+		text(st, ROLLUP_POD_NAMESPACE, row.pod_namespace, sizeof(row.pod_namespace));
 		if (!tf_report_row_match(f, &row))
 			continue;
 		if (!(row.hists = read_hists(st, &damaged))) {

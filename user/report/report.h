@@ -71,6 +71,7 @@ struct tf_row {
 	char pod_uid[TF_POD_UID_LEN + 1];
 	char unit[64];
 	char cgroup[160];
+	char container_name[128], pod_name[254], pod_namespace[64]; /* from the runtimes' files; "" unknown */
 	struct tf_row_settings settings;
 };
 
