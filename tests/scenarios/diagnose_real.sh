@@ -15,8 +15,12 @@ NGINX_READ_TIMEOUT=2.7   # nginx gives up on the upstream: the upstream sees its
 NODE_TIMEOUT=1.7         # Node closes an idle request: the client sees the server hang up
 CURL_MAX_TIME=2.3        # curl gives up: the server sees its client abandon
 PYTHON_TIMEOUT=1.9       # Python's http.client gives up: the same
+NODE_KEEPALIVE=1.3       # Node's keepAliveTimeout closes idle connections: clients see it as the FIN's delay
+                         # (recent Node adds a 1 s buffer: the clients measure when the FIN came themselves)
+NGINX_KEEPALIVE=3.1      # nginx's keepalive_timeout: the same
+CLIENT_IDLE=2.1          # clients that close their idle connection first: nginx sees their idle timeout
 
-start_tcpfate "$OUT" || exit 0
+start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" || exit 0
 
 # Servers in B that never answer: nginx's upstream, curl's and Python's.
 py_server upstream 27101 hold
@@ -29,11 +33,23 @@ s.setTimeout($NODE_TIMEOUT * 1000);
 s.listen(27102, '$B4', () => console.log('listening'));" >"$WORK/node.out" 2>&1 &
 BG_PIDS+=($!)
 wait_line node listening
+# Node in B with keepAliveTimeout: it answers, then closes the connection once it is idle that long.
+ip netns exec "$NS_B" "$NODE" -e "
+const s = require('http').createServer((q, r) => r.end('ok'));
+s.keepAliveTimeout = $NODE_KEEPALIVE * 1000;
+s.listen(27105, '$B4', () => console.log('listening'));" >"$WORK/nodeka.out" 2>&1 &
+BG_PIDS+=($!)
+wait_line nodeka listening
 # nginx in A in front of the silent upstream.
 nginx_start 27111 <<CONF
 	server {
 		listen 127.0.0.1:27111;
 		location / { proxy_pass http://$B4:27101; proxy_read_timeout $(awk -v s=$NGINX_READ_TIMEOUT 'BEGIN { print s * 1000 }')ms; }
+	}
+	server {
+		listen 127.0.0.1:27112;
+		keepalive_timeout $(awk -v s=$NGINX_KEEPALIVE 'BEGIN { print s * 1000 }')ms;
+		location / { return 200 "ok\n"; }
 	}
 CONF
 
@@ -59,8 +75,29 @@ except socket.timeout:
     c.close()
     raise SystemExit(1)"
 done
+# Keep-alive: one request, then the connection left idle for SECONDS before the client closes it.
+# It says when the server's FIN came, if it came first (fin_after=S, from the response's end).
+idle_client() { # NAME HOST PORT SECONDS
+	client "$1" python3 -c "
+import http.client, select, time
+c = http.client.HTTPConnection('$2', $3)
+c.request('GET', '/')
+c.getresponse().read()
+start = time.monotonic()
+if select.select([c.sock], [], [], $4)[0] and c.sock.recv(1) == b'':
+    print('fin_after=%.3f' % (time.monotonic() - start), flush=True)
+    time.sleep(max(0, $4 - (time.monotonic() - start)))
+c.close()"
+}
+# The median of what the four clients measured, to a tenth of a second.
+measured_fin() { grep -ho 'fin_after=[0-9.]*' "$WORK/$1"?.out | cut -d= -f2 | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'; }
 for i in 1 2 3 4; do
-	for n in nginx node curl py; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
+	idle_client nodeka$i $B4 27105 $(awk -v s=$NODE_KEEPALIVE 'BEGIN { print s + 1.5 }')
+	idle_client nginxka$i 127.0.0.1 27112 $(awk -v s=$NGINX_KEEPALIVE 'BEGIN { print s + 1.5 }')
+	idle_client clientidle$i 127.0.0.1 27112 $CLIENT_IDLE
+done
+for i in 1 2 3 4; do
+	for n in nginx node curl py nodeka nginxka clientidle; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
 done
 sleep 0.5
 stop_tcpfate
@@ -72,6 +109,14 @@ check "Python: socket timeout (exit 1)" "$(field py1 result)" 1
 
 "$TCPFATE" report "$OUT" --format json >"$WORK/report.json" 2>"$WORK/report.err"
 check "report: exit status" "$?" 0
+# The same diagnoses from the recording (ok idle closes are kept as rows there, not rolled up) and
+# in the live monitor's exit summary.
+"$TCPFATE" report "$WORK/diagnose_real.db" --format json >"$WORK/report-db.json" 2>>"$WORK/report.err"
+check "the recording gives the same diagnoses" "$(jq -c .diagnoses "$WORK/report-db.json")" "$(jq -c .diagnoses "$WORK/report.json")"
+check "the recording kept the idle closes as rows" \
+	"$(sqlite3 "$WORK/diagnose_real.db" "SELECT count(*) FROM connections WHERE label = 'ok' AND fin_idle_ms >= 1000 AND dport IN (27105, 27112)")" 8
+check "the live exit summary gives the same diagnoses" \
+	"$(jq -c 'select(.event == "diagnosis") | del(.event)' "$OUT" | jq -sc .)" "$(jq -c .diagnoses "$WORK/report.json")"
 jq -c ".diagnoses[] | {group, match, count}" "$WORK/report.json" | sed "s/^/# /"
 expect_diag "nginx's proxy_read_timeout: the clients' request timeout of $NGINX_READ_TIMEOUT s, at its upstream" \
 	"hang-up / peer-abandoned on $B4:27101" "the clients' request timeout of $(late_value $NGINX_READ_TIMEOUT) s"
@@ -81,3 +126,16 @@ expect_diag "curl --max-time: the clients' request timeout of $CURL_MAX_TIME s, 
 	"hang-up / peer-abandoned on $B4:27103" "the clients' request timeout of $(late_value $CURL_MAX_TIME) s"
 expect_diag "Python's socket timeout: the clients' request timeout of $PYTHON_TIMEOUT s, at the server" \
 	"hang-up / peer-abandoned on $B4:27104" "the clients' request timeout of $(late_value $PYTHON_TIMEOUT) s"
+# Idle closes (ok connections): whoever closed them first has that idle timeout.
+node_fin=$(measured_fin nodeka)
+echo "# Node's keepAliveTimeout $NODE_KEEPALIVE s: its clients saw the FIN after $node_fin s"
+check_cmp "Node's keep-alive: its clients saw its FIN (4 of 4)" "$(grep -l 'fin_after=' "$WORK"/nodeka?.out | wc -l)" -eq 4
+expect_diag "Node's keepAliveTimeout: the server's idle keep-alive timeout its clients measured ($node_fin s)" \
+	"ok / peer-close to $B4:27105 from python3" "the server's idle keep-alive timeout of $(late_value "$node_fin") s"
+check "Node's keep-alive: the FIN came at keepAliveTimeout, or 1 s after it (recent Node's buffer)" \
+	"$(awk -v m="$node_fin" -v k=$NODE_KEEPALIVE -v late=$((SCALE > 1 ? 2 : 0)) \
+		'BEGIN { d = sprintf("%.0f", (m - k) * 10); print (d >= 0 && d <= late) || (d >= 10 && d <= 10 + late) ? "yes" : "no: " m }')" yes
+expect_diag "nginx's keepalive_timeout: the server's idle keep-alive timeout of $NGINX_KEEPALIVE s, at its clients" \
+	"ok / peer-close to 127.0.0.1:27112 from python3" "the server's idle keep-alive timeout of $(late_value $NGINX_KEEPALIVE) s"
+expect_diag "clients that close idle connections after $CLIENT_IDLE s: their idle timeout, at nginx" \
+	"ok / peer-close on 127.0.0.1:27112 (nginx)" "the clients' idle connection timeout of $(late_value $CLIENT_IDLE) s"

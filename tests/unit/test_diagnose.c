@@ -8,7 +8,7 @@
 static struct tf_row row(const char *label, const char *cause, const char *direction, double value_ms)
 {
 	struct tf_row r = { .duration_ms = NAN, .connect_ms = NAN, .time_to_fail_ms = NAN, .rx_idle_ms = NAN,
-			    .tx_idle_ms = NAN, .dport = 8080, .sport = 40000 };
+			    .tx_idle_ms = NAN, .fin_idle_ms = NAN, .dport = 8080, .sport = 40000 };
 
 	r.label = tf_label_parse(label);
 	snprintf(r.cause, sizeof(r.cause), "%s", cause);
@@ -197,5 +197,50 @@ int main(void)
 	n = many(rows, 5, "hang-up", "request-unanswered", "out", 1300, 0);
 	n += many(rows + n, 7, "syn-timeout", "syn-retries", "out", 7000, 2);
 	CHECK(diagnose(rows, n, d) == 2 && d[0].count == 7 && d[1].count == 5, "two groups, the larger first");
+	/* Idle closes (ok connections): the peer's idle timeout, from the last data to its FIN. */
+	for (size_t i = 0; i < 6; i++) { /* a client's pooled connections, closed by the server after 1.7 s idle */
+		rows[i] = row("ok", "peer-close", "out", NAN);
+		rows[i].fin_idle_ms = 1700 + (double)(i * 5);
+	}
+	n = diagnose(rows, 6, d);
+	CHECK(n == 1 && strstr(d[0].finding, "the server closed connections after 1.7 s idle") &&
+		      strstr(d[0].match, "the server's idle keep-alive timeout of 1.7 s") && !strcmp(d[0].confidence, "high"),
+	      "idle close: the server's keep-alive timeout, seen by its clients: %s / %s", n ? d[0].finding : "none",
+	      n ? d[0].match : "");
+	for (size_t i = 0; i < 4; i++) {
+		rows[i] = row("ok", "peer-close", "out", NAN);
+		rows[i].fin_idle_ms = 5000 + (double)i;
+	}
+	n = diagnose(rows, 4, d);
+	CHECK(n == 1 && strstr(d[0].match, "Node.js keepAliveTimeout"), "idle close: a well-known default named: %s",
+	      n ? d[0].match : "none");
+	for (size_t i = 0; i < 4; i++) { /* seen by a server: its clients close their idle connections */
+		rows[i] = row("ok", "peer-close", "in", NAN);
+		rows[i].fin_idle_ms = 2300 + (double)i;
+	}
+	n = diagnose(rows, 4, d);
+	CHECK(n == 1 && strstr(d[0].finding, "the clients closed connections after 2.3 s idle") &&
+		      strstr(d[0].match, "the clients' idle connection timeout of 2.3 s"),
+	      "idle close: the clients' own idle timeout, seen by the server: %s", n ? d[0].match : "none");
+	/* Near misses: a FIN under a second after the last data, scattered idle times, our own closes. */
+	for (size_t i = 0; i < 6; i++) {
+		rows[i] = row("ok", "peer-close", "out", NAN);
+		rows[i].fin_idle_ms = 40 + (double)i;
+	}
+	CHECK(diagnose(rows, 6, d) == 0, "idle close: a peer closing right after the data is not an idle close");
+	for (size_t i = 0; i < 6; i++) {
+		rows[i] = row("ok", "peer-close", "out", NAN);
+		rows[i].fin_idle_ms = 1000 + (double)(i * 900);
+	}
+	CHECK(diagnose(rows, 6, d) == 0, "idle close: scattered idle times name no timeout");
+	for (size_t i = 0; i < 6; i++) {
+		rows[i] = row("ok", "local-close", "out", NAN);
+		rows[i].fin_idle_ms = 1700;
+	}
+	CHECK(diagnose(rows, 6, d) == 0, "idle close: only the peer's closes tell its timeout");
+	CHECK(tf_diag_idle_close(TF_LABEL_OK, 1000) && !tf_diag_idle_close(TF_LABEL_OK, 999) &&
+		      !tf_diag_idle_close(TF_LABEL_RESET, 5000) && !tf_diag_idle_close(TF_LABEL_OK, NAN),
+	      "idle close: what the recording keeps as a row (1 s or more, ok only)");
+
 	return check_failures ? 1 : 0;
 }

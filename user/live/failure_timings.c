@@ -6,10 +6,13 @@
 #include "live/failure_timings.h"
 #include "report/report.h"
 
-/* The fates whose timings name a timeout: the others (resets, refusals, ok) are never read. */
-static bool timed_fate(int label)
+/* The ends whose timings name a timeout: these failures, and ok idle closes (keep-alive timeouts). */
+static bool timed_fate(const struct tf_conn_view *v)
 {
-	return label == TF_LABEL_SYN_TIMEOUT || label == TF_LABEL_RETRIES_EXHAUSTED || label == TF_LABEL_HANG_UP;
+	int label = v->verdict.label;
+
+	return label == TF_LABEL_SYN_TIMEOUT || label == TF_LABEL_RETRIES_EXHAUSTED || label == TF_LABEL_HANG_UP ||
+	       tf_diag_idle_close(label, v->fin_idle_ms);
 }
 
 /* What a diagnosis reads of a connection, as a report row. */
@@ -31,6 +34,7 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 	row->connect_ms = v->connect_ms;
 	row->time_to_fail_ms = v->time_to_fail_ms;
 	row->rx_idle_ms = v->rx_idle_ms;
+	row->fin_idle_ms = v->fin_idle_ms;
 	row->tx_idle_ms = v->tx_idle_ms;
 	row->syn_retrans = r->syn_retrans;
 	if (v->settings) {
@@ -47,7 +51,7 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 
 void tf_failure_timings_add(struct tf_failure_timings *f, const struct tf_conn_view *v)
 {
-	if (!timed_fate(v->verdict.label))
+	if (!timed_fate(v))
 		return;
 	if (f->n < TF_FAILURE_TIMINGS_KEPT && !TF_GROW(f->rows, f->cap, f->n + 1, 64)) {
 		row_from_view(v, &f->rows[f->n++]);

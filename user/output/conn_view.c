@@ -46,6 +46,7 @@ size_t tf_format_addr(int family, const uint8_t *addr, char *buf)
 
 void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_t mono_to_wall_ns)
 {
+	uint64_t last_data_ns;
 	bool probes_gave_up, keepalive, zero_window;
 
 	memset(v, 0, sizeof(*v));
@@ -69,6 +70,8 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 				     ? span_ms(r->unanswered_ns, r->end_ns)
 				     : NAN;
 	v->rx_idle_ms = r->rx_bytes ? span_ms(r->last_rx_ns, r->end_ns) : NAN;
+	last_data_ns = r->last_rx_ns > r->last_tx_ns ? r->last_rx_ns : r->last_tx_ns;
+	v->fin_idle_ms = r->peer_fin_ns && last_data_ns ? span_ms(last_data_ns, r->peer_fin_ns) : NAN;
 	v->tx_idle_ms = r->tx_bytes ? span_ms(r->last_tx_ns, r->end_ns) : NAN;
 	v->retrans = r->total_retrans > r->syn_retrans ? r->total_retrans - r->syn_retrans : 0;
 

@@ -14,6 +14,7 @@
 #include "lib/names.h"
 #include "record/recorder.h"
 #include "record/rollup_table.h"
+#include "report/diagnose.h"
 
 #define QUEUE_CAP 65536     /* about 2 s at 30k connections/s before anything is dropped */
 #define BATCH_MAX 4096
@@ -77,7 +78,8 @@
 	/* Schema 4: names from the runtimes' files (identity/runtime_names.h). */                      \
 	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME, "TEXT")                                               \
 	X(POD_NAME, TF_KEY_POD_NAME, "TEXT")                                                           \
-	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")
+	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")                                                 \
+	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS, "REAL") /* from the last data to the peer's FIN */
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -163,6 +165,7 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 	/* ACCEPT_WAIT_MS stays NULL: not measured since 0.1 (no accept() hook). */
 	bind_ms(st, P(TIME_TO_FAIL_MS), v.time_to_fail_ms);
 	bind_ms(st, P(RX_IDLE_MS), v.rx_idle_ms);
+	bind_ms(st, P(FIN_IDLE_MS), v.fin_idle_ms);
 	bind_ms(st, P(TX_IDLE_MS), v.tx_idle_ms);
 	sqlite3_bind_int64(st, P(SYN_RETRANS), rec->syn_retrans);
 	sqlite3_bind_int64(st, P(RETRANS), v.retrans);
@@ -212,7 +215,9 @@ static int write_one(struct tf_recorder *r, const struct tf_recorder_item *it, s
 	struct tf_conn_view v;
 
 	tf_conn_view_init(&v, &it->rec, it->mono_to_wall_ns);
-	if (!r->ok_full && v.verdict.label == TF_LABEL_OK && !tf_ok_rollup_add(&r->rollup, &v)) {
+	/* An idle close stays a row: its idle time is what a diagnosis reads (report/diagnose.h). */
+	if (!r->ok_full && v.verdict.label == TF_LABEL_OK && !tf_diag_idle_close(v.verdict.label, v.fin_idle_ms) &&
+	    !tf_ok_rollup_add(&r->rollup, &v)) {
 		(*rolled)++;
 		return 0;
 	}

@@ -109,10 +109,15 @@ size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi,
 
 /* --- what each fate's timing is, and what it may match ---------------------------------- */
 
-enum kind { K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE };
+enum kind { K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE, K_IDLE_CLOSE };
 
 static enum kind kind_of(const struct tf_row *r, double *value)
 {
+	/* An idle connection the peer closed in order: its idle timer ran from the last data to its FIN. */
+	if (tf_diag_idle_close(r->label, r->fin_idle_ms) && !strcmp(r->cause, "peer-close")) {
+		*value = r->fin_idle_ms;
+		return K_IDLE_CLOSE;
+	}
 	static const struct {
 		const char *label, *cause;
 		enum kind kind;
@@ -155,6 +160,9 @@ static const char *known_default(double ms)
 		const char *what;
 	} known[] = {
 		{ 5000, "Node.js keepAliveTimeout and Apache KeepAliveTimeout default to 5 s" },
+		/* Node.js since 2024 (nodejs/node#54863) lets the socket live 1 s past keepAliveTimeout. */
+		{ 6000, "Node.js keepAliveTimeout defaults to 5 s, and recent versions close 1 s after it "
+			"(keepAliveTimeoutBuffer)" },
 		{ 60000, "nginx proxy_read_timeout and Node.js headersTimeout default to 60 s" },
 		{ 75000, "nginx keepalive_timeout defaults to 75 s" },
 		{ 120000, "Node.js server.timeout defaulted to 120 s before v13" },
@@ -174,6 +182,7 @@ struct group {
 	int *syn_retrans;
 	size_t n, cap, cap_syn;
 	int retries2; /* data timeouts: the tcp_retries2 the group voted for, 0 none */
+	bool accepted; /* its connections were accepted here */
 	/* The settings every connection of the group failed under, when each had them read and all agree. */
 	struct tf_row_settings settings;
 	bool settings_agree;
@@ -350,6 +359,22 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 				 ? "the server is slower than its clients wait: answer sooner, or raise the clients' timeout"
 				 : "requests take longer than the server waits: answer sooner, or raise that timeout");
 		return true;
+	case K_IDLE_CLOSE: {
+		bool server_closed = !g->accepted; /* the peer closed: our server going out, our clients coming in */
+
+		snprintf(d->finding, sizeof(d->finding), "%s closed connections after %.1f s idle",
+			 server_closed ? "the server" : "the clients", s);
+		dflt = server_closed ? dflt : NULL; /* the defaults known are servers' */
+		snprintf(d->match, sizeof(d->match), "the %s idle %s timeout of %.1f s%s%s%s",
+			 server_closed ? "server's" : "clients'", server_closed ? "keep-alive" : "connection", s,
+			 dflt ? " (" : "", dflt ? dflt : "", dflt ? ")" : "");
+		snprintf(d->advice, sizeof(d->advice), "%s",
+			 server_closed ? "clients that reuse connections must drop them sooner than this, or a request "
+					 "sent as the server closes meets the keep-alive race (hang-up / idle-reuse)"
+				       : "the clients close idle connections before the server does: no keep-alive race from "
+					 "this side; connections are reopened after that long idle");
+		return true;
+	}
 	case K_IDLE_REUSE:
 		snprintf(d->finding, sizeof(d->finding),
 			 "clients reused connections after %.1f-%.1f s idle and found them closed by the server", lo / 1000,
@@ -469,6 +494,7 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 			memset(g, 0, sizeof(*g));
 			snprintf(g->key, sizeof(g->key), "%s", key);
 			g->kind = kind;
+			g->accepted = !strcmp(rows[i].direction, "in");
 			g->settings = rows[i].settings;
 			g->settings_agree = rows[i].settings.known;
 		}

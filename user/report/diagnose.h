@@ -11,11 +11,25 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include "classify.h"
 
 struct tf_row;
 
 #define TF_DIAG_MAX 16
 #define TF_DIAG_MIN_CLUSTER 3
+/*
+ * An ok connection whose peer closed it after this long without data either
+ * way was closed by the peer's idle (keep-alive) timeout: evidence for a
+ * diagnosis, so the recording keeps it as a row (not in a rollup) and the
+ * live summary keeps its timings.
+ */
+#define TF_DIAG_IDLE_MS 1000.0
+
+/* label: enum tf_label; fin_idle_ms: from the last data to the peer's FIN, NAN when no FIN came. */
+static inline bool tf_diag_idle_close(int label, double fin_idle_ms)
+{
+	return label == TF_LABEL_OK && fin_idle_ms >= TF_DIAG_IDLE_MS;
+}
 
 struct tf_diagnosis {
 	char group[192];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */

@@ -145,6 +145,7 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	row->connect_ms = json_ms(o, TF_KEY_CONNECT_MS);
 	row->time_to_fail_ms = json_ms(o, TF_KEY_TIME_TO_FAIL_MS);
 	row->rx_idle_ms = json_ms(o, TF_KEY_RX_IDLE_MS);
+	row->fin_idle_ms = json_ms(o, TF_KEY_FIN_IDLE_MS);
 	row->tx_idle_ms = json_ms(o, TF_KEY_TX_IDLE_MS);
 	row->syn_retrans = json_int(o, TF_KEY_SYN_RETRANS);
 	copy(row->container_id, sizeof(row->container_id), json_str(o, TF_KEY_CONTAINER_ID));
@@ -247,7 +248,8 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(POD_UID, TF_KEY_POD_UID) X(UNIT, TF_KEY_UNIT) X(CGROUP, TF_KEY_CGROUP)
 /* Schema 4's runtime names: NULL from older files. */
 #define NAME_COLUMNS(X)                                                                                        \
-	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME) X(POD_NAME, TF_KEY_POD_NAME) X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE)
+	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME) X(POD_NAME, TF_KEY_POD_NAME) X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE) \
+	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS)
 /* Schema 3's timer settings: NULL from older files. */
 #define SETTINGS_COLUMNS(X)                                                                                    \
 	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES) X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2)                          \
@@ -331,6 +333,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		row.connect_ms = column_ms(st, C_CONNECT_MS);
 		row.time_to_fail_ms = column_ms(st, C_TIME_TO_FAIL_MS);
 		row.rx_idle_ms = column_ms(st, C_RX_IDLE_MS);
+		row.fin_idle_ms = column_ms(st, C_FIN_IDLE_MS);
 		row.tx_idle_ms = column_ms(st, C_TX_IDLE_MS);
 		row.syn_retrans = sqlite3_column_int64(st, C_SYN_RETRANS);
 		row.rx_bytes = sqlite3_column_int64(st, C_RX_BYTES);

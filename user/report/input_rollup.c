@@ -89,7 +89,7 @@ int tf_report_read_rollups(sqlite3 *db, const char *path, const struct tf_report
 		row.dport = sqlite3_column_int(st, ROLLUP_DPORT);
 		row.family = sqlite3_column_int(st, ROLLUP_FAMILY);
 		row.duration_ms = row.connect_ms = row.time_to_fail_ms = NAN; /* in the histograms */
-		row.rx_idle_ms = row.tx_idle_ms = NAN;
+		row.rx_idle_ms = row.tx_idle_ms = row.fin_idle_ms = NAN;
 		row.rx_bytes = sqlite3_column_int64(st, ROLLUP_RX_BYTES);
 		row.tx_bytes = sqlite3_column_int64(st, ROLLUP_TX_BYTES);
 		text(st, ROLLUP_CONTAINER_ID, row.container_id, sizeof(row.container_id));

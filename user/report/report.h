@@ -53,6 +53,7 @@ struct tf_row {
 	double connect_ms;
 	double time_to_fail_ms;
 	double rx_idle_ms, tx_idle_ms; /* since the last byte received / sent, at the end; NAN unknown */
+	double fin_idle_ms;  /* from the last data to the peer's FIN; NAN unknown */
 	int64_t syn_retrans;
 	int64_t pid;         /* 0: unknown */
 	int64_t rx_bytes, tx_bytes;
