@@ -59,5 +59,16 @@ int main(void)
 	rejects("--pid", NULL, "needs a value");
 	rejects("stray", NULL, "unexpected argument 'stray'");
 	rejects("-4", "-6", "exclude each other");
+	/* The recording's ok rows, and where the host's files are. */
+	CHECK(parse(&o, err, "--record=/tmp/x.db", "--record-ok", "full") == 0 && o.record_ok_full,
+	      "--record-ok full: a row per ok connection");
+	CHECK(parse(&o, err, "--record=/tmp/x.db", "--record-ok", "rollup") == 0 && !o.record_ok_full,
+	      "--record-ok rollup: the default, said");
+	CHECK(parse(&o, err, "--record=/tmp/x.db", NULL, NULL) == 0 && !o.record_ok_full, "ok rollups by default");
+	rejects("--record-ok", "all", "expected rollup or full");
+	rejects("--record-ok", "full", "apply to --record");
+	CHECK(parse(&o, err, "--host-root", "/", NULL) == 0 && !strcmp(o.host_root, "/"), "--host-root /");
+	rejects("--host-root", "/nonexistent/tcpfate", "expected a directory");
+	rejects("--container", "we b", "expected a container name or the start of its id");
 	return CHECK_DONE();
 }
