@@ -176,6 +176,7 @@ def serve(c):
         c.recv(1000); time.sleep(${4:-0}); c.close()
     else:
         while c.recv(65536): pass
+        c.close()  # the main loop's c still holds the newest socket: closed here, not at the next accept
 while True:
     c, _ = l.accept(); threading.Thread(target=serve, args=(c,), daemon=True).start()
 " >"$WORK/$1.out" 2>&1 &
