@@ -242,5 +242,24 @@ int main(void)
 		      !tf_diag_idle_close(TF_LABEL_RESET, 5000) && !tf_diag_idle_close(TF_LABEL_OK, NAN),
 	      "idle close: what the recording keeps as a row (1 s or more, ok only)");
 
+	/* Two services calling the same endpoint with their own timeouts: two groups, each named. */
+	for (size_t i = 0; i < 8; i++) {
+		rows[i] = row("hang-up", "peer-abandoned", "in", i < 4 ? 2300 + (double)i : 4100 + (double)i);
+		snprintf(rows[i].unit, sizeof(rows[i].unit), "%s", i < 4 ? "api.service" : "batch.service");
+	}
+	n = diagnose(rows, 8, d);
+	CHECK(n == 2 && strstr(d[0].group, "[api.service]") && strstr(d[1].group, "[batch.service]") &&
+		      strstr(d[0].match, "2.3 s") && strstr(d[1].match, "4.1 s"),
+	      "identity: one diagnosis per service (%s; %s)", n > 0 ? d[0].group : "", n > 1 ? d[1].group : "");
+	for (size_t i = 0; i < 3; i++) {
+		rows[i].unit[0] = '\0';
+		snprintf(rows[i].container_id, sizeof(rows[i].container_id), "5e%062d", 1);
+		snprintf(rows[i].runtime, sizeof(rows[i].runtime), "docker");
+		snprintf(rows[i].container_name, sizeof(rows[i].container_name), "web");
+	}
+	n = diagnose(rows, 3, d);
+	CHECK(n == 1 && strstr(d[0].group, "[docker web (5e0000000000)]"), "identity: a container by its name: %s",
+	      n ? d[0].group : "none");
+
 	return check_failures ? 1 : 0;
 }

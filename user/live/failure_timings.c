@@ -37,6 +37,18 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 	row->fin_idle_ms = v->fin_idle_ms;
 	row->tx_idle_ms = v->tx_idle_ms;
 	row->syn_retrans = r->syn_retrans;
+	if (v->cgroup) { /* the service, for the grouping: as a report reads it from the JSON line */
+		const struct tf_identity *id = &v->cgroup->ident;
+
+		snprintf(row->container_id, sizeof(row->container_id), "%s", id->container_id);
+		snprintf(row->runtime, sizeof(row->runtime), "%s", id->runtime ? id->runtime : "");
+		snprintf(row->pod_uid, sizeof(row->pod_uid), "%s", id->pod_uid);
+		snprintf(row->unit, sizeof(row->unit), "%.*s", (int)sizeof(row->unit) - 1, id->unit); /* as a report copies it */
+		snprintf(row->cgroup, sizeof(row->cgroup), "%s", v->cgroup->path);
+		snprintf(row->container_name, sizeof(row->container_name), "%s", id->container_name);
+		snprintf(row->pod_name, sizeof(row->pod_name), "%s", id->pod_name);
+		snprintf(row->pod_namespace, sizeof(row->pod_namespace), "%s", id->pod_namespace);
+	}
 	if (v->settings) {
 		row->settings.known = true;
 		row->settings.syn_retries = r->syn_retries_max;

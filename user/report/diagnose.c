@@ -176,7 +176,7 @@ static const char *known_default(double ms)
 }
 
 struct group {
-	char key[192];
+	char key[320];
 	enum kind kind;
 	double *values;
 	int *syn_retrans;
@@ -452,15 +452,28 @@ static size_t vote_retries2(struct group *g, double *lo, double *hi, double *med
 	return plain || probed ? 0 : count;
 }
 
+/*
+ * A group is one fate at one endpoint from one program, and from one service
+ * when the rows name it (a container, pod or unit): two services' timeouts
+ * are two diagnoses even when they call the same endpoint.
+ */
 static void describe_group(const struct tf_row *r, char *buf, size_t len)
 {
-	char what[64];
+	const struct tf_identity_names names = {
+		.container_id = r->container_id, .runtime = r->runtime, .container_name = r->container_name,
+		.pod_uid = r->pod_uid, .pod_name = r->pod_name, .pod_namespace = r->pod_namespace, .unit = r->unit,
+	};
+	char what[64], service[160] = "";
 
 	snprintf(what, sizeof(what), "%s / %s", tf_label_name(r->label), r->cause);
+	if (r->container_id[0] || r->pod_uid[0] || r->unit[0])
+		tf_identity_service(&names, service, sizeof(service));
 	if (!strcmp(r->direction, "in"))
-		snprintf(buf, len, "%s on %s:%d (%s)", what, r->saddr, r->sport, r->comm[0] ? r->comm : "?");
+		snprintf(buf, len, "%s on %s:%d (%s)%s%s%s", what, r->saddr, r->sport, r->comm[0] ? r->comm : "?",
+			 service[0] ? " [" : "", service, service[0] ? "]" : "");
 	else
-		snprintf(buf, len, "%s to %s:%d from %s", what, r->daddr, r->dport, r->comm[0] ? r->comm : "?");
+		snprintf(buf, len, "%s to %s:%d from %s%s%s%s", what, r->daddr, r->dport, r->comm[0] ? r->comm : "?",
+			 service[0] ? " [" : "", service, service[0] ? "]" : "");
 }
 
 static int by_count(const void *a, const void *b)
@@ -478,7 +491,7 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 	for (size_t i = 0; i < n; i++) {
 		double value;
 		enum kind kind = kind_of(&rows[i], &value);
-		char key[192];
+		char key[320];
 		struct group *g = NULL;
 
 		if (kind == K_NONE)

@@ -32,7 +32,7 @@ static inline bool tf_diag_idle_close(int label, double fin_idle_ms)
 }
 
 struct tf_diagnosis {
-	char group[192];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */
+	char group[320];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */
 	char finding[256];    /* what the timings show */
 	char match[256];      /* the setting they match, and whether it was read or inferred */
 	char advice[256];
