@@ -12,6 +12,7 @@
 #include "lib/fields.h"
 #include "lib/log.h"
 #include "lib/names.h"
+#include "record/bind.h"
 #include "record/recorder.h"
 #include "record/rollup_table.h"
 #include "report/diagnose.h"
@@ -60,13 +61,7 @@
 	X(LAST_STATE, TF_KEY_LAST_STATE, "TEXT")                                                       \
 	X(COOKIE, TF_KEY_COOKIE, "INTEGER")                                                            \
 	/* Schema 2: the socket's identity (NULL in rows of schema 1 files, which gain the columns). */ \
-	X(CGROUP_ID, TF_KEY_CGROUP_ID, "INTEGER")                                                      \
-	X(CGROUP, TF_KEY_CGROUP, "TEXT")                                                               \
-	X(CONTAINER_ID, TF_KEY_CONTAINER_ID, "TEXT")                                                   \
-	X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME, "TEXT")                                         \
-	X(POD_UID, TF_KEY_POD_UID, "TEXT")                                                             \
-	X(POD_QOS, TF_KEY_POD_QOS, "TEXT")                                                             \
-	X(UNIT, TF_KEY_UNIT, "TEXT")                                                                   \
+	TF_IDENTITY_COLUMNS(X)                                                                         \
 	/* Schema 3: the timer settings in force at a failure (NULL otherwise, and in older rows). */   \
 	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES, "INTEGER")                                          \
 	X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2, "INTEGER")                                                \
@@ -75,10 +70,7 @@
 	X(TCP_KEEPALIVE_INTVL_MS, TF_KEY_TCP_KEEPALIVE_INTVL_MS, "INTEGER")                            \
 	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES, "INTEGER")                                \
 	X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS, "TEXT")                                               \
-	/* Schema 4: names from the runtimes' files (identity/runtime_names.h). */                      \
-	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME, "TEXT")                                               \
-	X(POD_NAME, TF_KEY_POD_NAME, "TEXT")                                                           \
-	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")                                                 \
+	TF_NAME_COLUMNS(X)                                                                             \
 	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS, "REAL") /* from the last data to the peer's FIN */
 
 /* Each column's position among the INSERT's parameters (1-based). */
@@ -114,28 +106,11 @@ static const char SCHEMA[] =
 static const char INSERT[] = "INSERT INTO connections (id" CONNECTION_COLUMNS(COLUMN_NAME) ") VALUES (NULL"
 	CONNECTION_COLUMNS(COLUMN_PARAM) ")";
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s && *s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_STATIC); /* alive until the step that reads it */
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_ms(sqlite3_stmt *st, int i, double ms)
-{
-	if (isnan(ms))
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_double(st, i, ms);
-}
-
 static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, const struct tf_conn_view *view)
 {
 	const struct tf_record *rec = &it->rec;
 	const struct tf_conn_view v = *view;
 	sqlite3_stmt *st = r->insert;
-	const struct tf_cgroup *cg;
 	char comm[TF_COMM_LEN + 1];
 	int rc;
 
@@ -146,27 +121,27 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 	sqlite3_bind_double(st, P(TS_END), (double)v.end_wall_ns / 1e9);
 	if (!(rec->flags & TF_F_START_UNKNOWN) && rec->start_ns)
 		sqlite3_bind_double(st, P(TS_START), (double)((int64_t)rec->start_ns + it->mono_to_wall_ns) / 1e9);
-	bind_text(st, P(HOST), r->host);
-	bind_text(st, P(LABEL), tf_label_name(v.verdict.label));
-	bind_text(st, P(CAUSE), v.verdict.cause);
-	bind_text(st, P(ERRNO), v.errno_name);
+	tf_bind_text(st, P(HOST), r->host);
+	tf_bind_text(st, P(LABEL), tf_label_name(v.verdict.label));
+	tf_bind_text(st, P(CAUSE), v.verdict.cause);
+	tf_bind_text(st, P(ERRNO), v.errno_name);
 	if (rec->pid)
 		sqlite3_bind_int64(st, P(PID), rec->pid);
-	bind_text(st, P(COMM), comm);
+	tf_bind_text(st, P(COMM), comm);
 	sqlite3_bind_int64(st, P(NETNS), rec->netns);
 	sqlite3_bind_int(st, P(FAMILY), v.family);
-	bind_text(st, P(DIRECTION), v.direction);
-	bind_text(st, P(SADDR), v.saddr);
+	tf_bind_text(st, P(DIRECTION), v.direction);
+	tf_bind_text(st, P(SADDR), v.saddr);
 	sqlite3_bind_int(st, P(SPORT), rec->sport);
-	bind_text(st, P(DADDR), v.daddr);
+	tf_bind_text(st, P(DADDR), v.daddr);
 	sqlite3_bind_int(st, P(DPORT), rec->dport);
-	bind_ms(st, P(DURATION_MS), v.duration_ms);
-	bind_ms(st, P(CONNECT_MS), v.connect_ms);
+	tf_bind_ms(st, P(DURATION_MS), v.duration_ms);
+	tf_bind_ms(st, P(CONNECT_MS), v.connect_ms);
 	/* ACCEPT_WAIT_MS stays NULL: not measured since 0.1 (no accept() hook). */
-	bind_ms(st, P(TIME_TO_FAIL_MS), v.time_to_fail_ms);
-	bind_ms(st, P(RX_IDLE_MS), v.rx_idle_ms);
-	bind_ms(st, P(FIN_IDLE_MS), v.fin_idle_ms);
-	bind_ms(st, P(TX_IDLE_MS), v.tx_idle_ms);
+	tf_bind_ms(st, P(TIME_TO_FAIL_MS), v.time_to_fail_ms);
+	tf_bind_ms(st, P(RX_IDLE_MS), v.rx_idle_ms);
+	tf_bind_ms(st, P(FIN_IDLE_MS), v.fin_idle_ms);
+	tf_bind_ms(st, P(TX_IDLE_MS), v.tx_idle_ms);
 	sqlite3_bind_int64(st, P(SYN_RETRANS), rec->syn_retrans);
 	sqlite3_bind_int64(st, P(RETRANS), v.retrans);
 	sqlite3_bind_int64(st, P(RTO_RETRANS), rec->rto_retrans);
@@ -176,22 +151,11 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 	sqlite3_bind_int64(st, P(TX_BYTES), (sqlite3_int64)rec->tx_bytes);
 	sqlite3_bind_int64(st, P(RETRANS_BYTES), (sqlite3_int64)rec->retrans_bytes);
 	sqlite3_bind_int64(st, P(SRTT_US), rec->srtt_us);
-	bind_text(st, P(RST_REASON), v.rst_reason);
-	bind_text(st, P(LAST_STATE), tf_state_name(rec->old_state));
+	tf_bind_text(st, P(RST_REASON), v.rst_reason);
+	tf_bind_text(st, P(LAST_STATE), tf_state_name(rec->old_state));
 	sqlite3_bind_int64(st, P(COOKIE), (sqlite3_int64)rec->cookie);
-	if (rec->cgroup_id)
-		sqlite3_bind_int64(st, P(CGROUP_ID), (sqlite3_int64)rec->cgroup_id);
-	if ((cg = tf_cgroups_find(&r->cgroups, rec->cgroup_id))) {
-		bind_text(st, P(CGROUP), cg->path);
-		bind_text(st, P(CONTAINER_ID), cg->ident.container_id);
-		bind_text(st, P(CONTAINER_RUNTIME), cg->ident.runtime);
-		bind_text(st, P(POD_UID), cg->ident.pod_uid);
-		bind_text(st, P(POD_QOS), cg->ident.pod_qos);
-		bind_text(st, P(UNIT), cg->ident.unit);
-		bind_text(st, P(CONTAINER_NAME), cg->ident.container_name);
-		bind_text(st, P(POD_NAME), cg->ident.pod_name);
-		bind_text(st, P(POD_NAMESPACE), cg->ident.pod_namespace);
-	}
+	tf_bind_identity(st, rec->cgroup_id, tf_cgroups_find(&r->cgroups, rec->cgroup_id), P(CGROUP_ID),
+			 P(CONTAINER_NAME));
 	if (v.settings) {
 		sqlite3_bind_int(st, P(TCP_SYN_RETRIES), rec->syn_retries_max);
 		sqlite3_bind_int(st, P(TCP_RETRIES2), rec->retries2);
@@ -199,7 +163,7 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 		sqlite3_bind_int64(st, P(TCP_KEEPALIVE_TIME_MS), rec->keepalive_time_ms);
 		sqlite3_bind_int64(st, P(TCP_KEEPALIVE_INTVL_MS), rec->keepalive_intvl_ms);
 		sqlite3_bind_int(st, P(TCP_KEEPALIVE_PROBES), rec->keepalive_probes_max);
-		bind_text(st, P(SOCKET_OPTIONS), v.socket_options);
+		tf_bind_text(st, P(SOCKET_OPTIONS), v.socket_options);
 	}
 	rc = sqlite3_step(st);
 	return rc == SQLITE_DONE ? 0 : -1;

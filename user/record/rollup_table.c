@@ -17,22 +17,6 @@ int tf_rollup_table_prepare(sqlite3 *db, sqlite3_stmt **insert)
 	return sqlite3_prepare_v2(db, sql, -1, insert, NULL) == SQLITE_OK ? 0 : -1;
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *s)
-{
-	if (s && *s)
-		sqlite3_bind_text(st, i, s, -1, SQLITE_TRANSIENT);
-	else
-		sqlite3_bind_null(st, i);
-}
-
-static void bind_ms(sqlite3_stmt *st, int i, double ms)
-{
-	if (isnan(ms))
-		sqlite3_bind_null(st, i);
-	else
-		sqlite3_bind_double(st, i, ms);
-}
-
 static void bind_hist(sqlite3_stmt *st, int i, const struct tf_ms_bins *b)
 {
 	char text[TF_MS_HIST_BUCKETS * 16];
@@ -46,7 +30,6 @@ static void bind_hist(sqlite3_stmt *st, int i, const struct tf_ms_bins *b)
 static int write_group(sqlite3_stmt *st, const struct tf_ok_group *g, const char *host, struct tf_cgroups *cgroups)
 {
 	const struct tf_ok_key *k = &g->key;
-	const struct tf_cgroup *cg;
 	char daddr[46], comm[sizeof(k->comm) + 1];
 
 	sqlite3_reset(st);
@@ -54,39 +37,27 @@ static int write_group(sqlite3_stmt *st, const struct tf_ok_group *g, const char
 	sqlite3_bind_double(st, R(TS_FIRST), (double)g->first_wall_ns / 1e9);
 	sqlite3_bind_double(st, R(TS_END), (double)g->last_wall_ns / 1e9);
 	sqlite3_bind_int64(st, R(CONNECTIONS), (sqlite3_int64)g->count);
-	bind_text(st, R(HOST), host);
-	bind_text(st, R(CAUSE), k->cause ? k->cause : "?");
+	tf_bind_text(st, R(HOST), host);
+	tf_bind_text(st, R(CAUSE), k->cause ? k->cause : "?");
 	if (k->pid)
 		sqlite3_bind_int64(st, R(PID), k->pid);
 	memcpy(comm, k->comm, sizeof(k->comm));
 	comm[sizeof(k->comm)] = 0;
-	bind_text(st, R(COMM), comm);
+	tf_bind_text(st, R(COMM), comm);
 	sqlite3_bind_int64(st, R(NETNS), k->netns);
 	sqlite3_bind_int(st, R(FAMILY), k->family);
-	bind_text(st, R(DIRECTION), k->direction == TF_DIR_OUT ? "out" : k->direction == TF_DIR_IN ? "in" : NULL);
+	tf_bind_text(st, R(DIRECTION), k->direction == TF_DIR_OUT ? "out" : k->direction == TF_DIR_IN ? "in" : NULL);
 	tf_format_addr(k->family == 6 ? AF_INET6 : AF_INET, k->daddr, daddr);
-	bind_text(st, R(DADDR), daddr);
+	tf_bind_text(st, R(DADDR), daddr);
 	sqlite3_bind_int(st, k->direction == TF_DIR_IN ? R(SPORT) : R(DPORT), k->port);
 	sqlite3_bind_int64(st, R(RX_BYTES), (sqlite3_int64)g->rx_bytes);
 	sqlite3_bind_int64(st, R(TX_BYTES), (sqlite3_int64)g->tx_bytes);
 	sqlite3_bind_int64(st, R(RETRANS), (sqlite3_int64)g->retrans);
-	bind_ms(st, R(DURATION_MS_MAX), g->duration_max_ms);
-	bind_ms(st, R(CONNECT_MS_MAX), g->connect_max_ms);
+	tf_bind_ms(st, R(DURATION_MS_MAX), g->duration_max_ms);
+	tf_bind_ms(st, R(CONNECT_MS_MAX), g->connect_max_ms);
 	bind_hist(st, R(DURATION_MS_HIST), &g->duration);
 	bind_hist(st, R(CONNECT_MS_HIST), &g->connect);
-	if (k->cgroup_id)
-		sqlite3_bind_int64(st, R(CGROUP_ID), (sqlite3_int64)k->cgroup_id);
-	if ((cg = tf_cgroups_find(cgroups, k->cgroup_id))) {
-		bind_text(st, R(CGROUP), cg->path);
-		bind_text(st, R(CONTAINER_ID), cg->ident.container_id);
-		bind_text(st, R(CONTAINER_RUNTIME), cg->ident.runtime);
-		bind_text(st, R(POD_UID), cg->ident.pod_uid);
-		bind_text(st, R(POD_QOS), cg->ident.pod_qos);
-		bind_text(st, R(UNIT), cg->ident.unit);
-		bind_text(st, R(CONTAINER_NAME), cg->ident.container_name);
-		bind_text(st, R(POD_NAME), cg->ident.pod_name);
-		bind_text(st, R(POD_NAMESPACE), cg->ident.pod_namespace);
-	}
+	tf_bind_identity(st, k->cgroup_id, tf_cgroups_find(cgroups, k->cgroup_id), R(CGROUP_ID), R(CONTAINER_NAME));
 	return sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
 }
 

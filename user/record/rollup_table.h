@@ -10,6 +10,7 @@
 
 #include "identity/cgroups.h"
 #include "lib/fields.h"
+#include "record/bind.h"
 #include "record/ok_rollup.h"
 
 #define ROLLUP_COLUMNS(X)                                                                                   \
@@ -33,16 +34,8 @@
 	X(CONNECT_MS_MAX, "connect_ms_max", "REAL")                                                         \
 	X(DURATION_MS_HIST, "duration_ms_hist", "TEXT") /* lib/ms_hist.h: "bucket:count ..." */            \
 	X(CONNECT_MS_HIST, "connect_ms_hist", "TEXT")                                                       \
-	X(CGROUP_ID, TF_KEY_CGROUP_ID, "INTEGER")                                                           \
-	X(CGROUP, TF_KEY_CGROUP, "TEXT")                                                                    \
-	X(CONTAINER_ID, TF_KEY_CONTAINER_ID, "TEXT")                                                        \
-	X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME, "TEXT")                                              \
-	X(POD_UID, TF_KEY_POD_UID, "TEXT")                                                                  \
-	X(POD_QOS, TF_KEY_POD_QOS, "TEXT")                                                                  \
-	X(UNIT, TF_KEY_UNIT, "TEXT")                                                                        \
-	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME, "TEXT")                                                    \
-	X(POD_NAME, TF_KEY_POD_NAME, "TEXT")                                                                \
-	X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE, "TEXT")
+	TF_IDENTITY_COLUMNS(X)                                                                              \
+	TF_NAME_COLUMNS(X)
 
 enum rollup_column {
 #define ROLLUP_ENUM(id, name, type) ROLLUP_##id,
