@@ -43,6 +43,9 @@ static __always_inline void read_timer_settings(struct tf_record *r, const struc
 	own_or_netns(intvl, TF_OWN_KEEPINTVL, sysctl_tcp_keepalive_intvl);
 	own_or_netns(probes, TF_OWN_KEEPCNT, sysctl_tcp_keepalive_probes);
 	r->syn_retries_max = syncnt;
+	r->syn_linear_timeouts = bpf_core_field_exists(ipv4->sysctl_tcp_syn_linear_timeouts)
+					 ? netns_sysctl(ipv4, sysctl_tcp_syn_linear_timeouts)
+					 : TF_SETTING_ABSENT;
 	r->retries2 = netns_sysctl(ipv4, sysctl_tcp_retries2);
 	r->user_timeout_ms = icsk->icsk_user_timeout;
 	r->keepalive_time_ms = jiffies_to_ms(idle);
@@ -57,6 +60,7 @@ static __always_inline void clear_timer_settings(struct tf_record *r)
 {
 	r->user_timeout_ms = r->keepalive_time_ms = r->keepalive_intvl_ms = 0;
 	r->syn_retries_max = r->retries2 = r->keepalive_probes_max = r->own_settings = 0;
+	r->syn_linear_timeouts = TF_SETTING_ABSENT;
 }
 
 #endif

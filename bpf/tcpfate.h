@@ -124,8 +124,16 @@ struct tf_record {
 	__u8 retries2;         /* tcp_retries2: the data retransmission budget */
 	__u8 keepalive_probes_max; /* unanswered probes before giving up (TCP_KEEPCNT or tcp_keepalive_probes) */
 	__u8 own_settings;     /* enum tf_own_setting */
+	/*
+	 * tcp_syn_linear_timeouts (6.5+): the first RTOs of a SYN that do not
+	 * double, adding as many retransmits to the budget; TF_SETTING_ABSENT on
+	 * kernels without it (they back off from the first).
+	 */
+	__u8 syn_linear_timeouts;
 	char comm[TF_COMM_LEN];
 };
+
+#define TF_SETTING_ABSENT 0xff
 
 /*
  * One open connection worth a look, written by the periodic scan of tracked

@@ -184,9 +184,9 @@ wait_line v1-cli '^done'
 wait_line v1-srv '^done'
 sleep 0.5
 stop_tcpfate
-check "schema 1, recorded into: now schema 4" "$(expect_sql "$V1" "PRAGMA user_version")" 4
-check "schema 1, recorded into: it has schema 3's settings columns" \
-	"$(expect_sql "$V1" "SELECT count(*) FROM pragma_table_info('connections') WHERE name LIKE 'tcp\_%' ESCAPE '\\' OR name = 'socket_options'")" 7
+check "schema 1, recorded into: now schema 5" "$(expect_sql "$V1" "PRAGMA user_version")" 5
+check "schema 1, recorded into: it has schema 3's and 5's settings columns" \
+	"$(expect_sql "$V1" "SELECT count(*) FROM pragma_table_info('connections') WHERE name LIKE 'tcp\_%' ESCAPE '\\' OR name = 'socket_options'")" 8
 check "schema 1, recorded into: its rows are all there, unchanged" \
 	"$(expect_sql "$V1" "SELECT count(*), sum(cookie), group_concat(label) FROM connections WHERE host = 'old-host'")" \
 	"2 23 ok,reset"

@@ -45,6 +45,7 @@ static void read_settings(struct tf_row *rows, size_t n, int syn_retries, int re
 
 		s->known = true;
 		s->syn_retries = syn_retries;
+		s->syn_linear_timeouts = -1; /* a kernel before 6.5 */
 		s->retries2 = retries2;
 		s->user_timeout_ms = user_timeout_ms;
 		s->keepalive_time_ms = 7200000;
@@ -69,6 +70,19 @@ int main(void)
 	/* The kernel's budgets. */
 	CHECK(tf_syn_budget_ms(6) == 127000, "syn budget: 6 retries, 127 s");
 	CHECK(tf_syn_budget_ms(2) == 7000, "syn budget: 2 retries, 7 s");
+	{
+		int sent;
+
+		CHECK(tf_syn_abort_ms(6, 0, &sent) == 127000 && sent == 6, "syn abort, before 6.5: 6 retries, 127 s, 6 sent");
+		CHECK(tf_syn_abort_ms(3, 0, &sent) == 15000 && sent == 3, "syn abort, before 6.5: 3 retries, 15 s, 3 sent");
+		/* Since 6.5 (tcp_syn_linear_timeouts 4): 1, 1, 1, 1, 1, 2, 4... s, up to n + 4 retransmits. */
+		CHECK(tf_syn_abort_ms(6, 4, &sent) == 131000 && sent == 10, "syn abort, linear 4: 6 retries, 131 s, 10 sent");
+		CHECK(tf_syn_abort_ms(3, 4, &sent) == 19000 && sent == 7, "syn abort, linear 4: 3 retries, 19 s, 7 sent");
+		CHECK(tf_syn_abort_ms(2, 4, &sent) == 7000 && sent == 5,
+		      "syn abort, linear 4: 2 retries, 7 s (the time budget first), 5 sent");
+		CHECK(tf_syn_abort_ms(1, 4, &sent) == 3000 && sent == 2, "syn abort, linear 4: 1 retry, 3 s, 2 sent");
+		CHECK(tf_syn_abort_ms(3, 0, &sent) == tf_syn_budget_ms(3), "syn abort without linear timeouts: the budget");
+	}
 	CHECK(tf_retries2_budget_ms(15) == 924600, "retries2 budget: 15, 924.6 s");
 	CHECK(tf_retries2_budget_ms(3) == 3000, "retries2 budget: 3, 3 s");
 	CHECK(tf_retries2_budget_ms(9) == 204600, "retries2 budget: 9, 204.6 s (the last doubling)");
@@ -88,9 +102,19 @@ int main(void)
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 3"), "syn: 15 s after 3: tcp_syn_retries = 3");
 	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 7000, 1);
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 2"),
-	      "syn: 7 s with one retransmit seen (kernels before 6.5 count one less): still tcp_syn_retries = 2");
+	      "syn: 7 s with another retransmit count seen: the time decides, tcp_syn_retries = 2");
 	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 10000, 2);
 	CHECK(diagnose(rows, n, d) == 0, "syn near miss: 10 s matches no budget (7 s, 15 s)");
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 19000, 7);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 3") &&
+		      strstr(d[0].match, "tcp_syn_linear_timeouts = 4") && strstr(d[0].match, "gives up 19 s") &&
+		      strstr(d[0].match, "inferred"),
+	      "syn: 19 s after 7 retransmits: tcp_syn_retries = 3 with 6.5's linear timeouts, inferred");
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 131000, 10);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 6") && !strstr(d[0].match, "linear"),
+	      "syn: 131 s (6.5's default) fits tcp_syn_retries = 6 either way: no claim about linear timeouts");
+	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 23000, 8);
+	CHECK(diagnose(rows, n, d) == 0, "syn near miss: 23 s matches no budget (15 s, 19 s, 31 s, 35 s)");
 	n = many(rows, 2, "syn-timeout", "syn-retries", "out", 7000, 2);
 	CHECK(diagnose(rows, n, d) == 0, "syn: never from two connections");
 
@@ -166,6 +190,19 @@ int main(void)
 	read_settings(rows, n, 2, 15, 0, 75000, 9, "");
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 2") && strstr(d[0].match, "another time"),
 	      "syn near miss, read: 10 s under tcp_syn_retries = 2 says the time does not fit");
+	n = many(rows, 4, "syn-timeout", "syn-retries", "out", 19000, 7);
+	read_settings(rows, n, 3, 15, 0, 75000, 9, "");
+	for (size_t i = 0; i < n; i++)
+		rows[i].settings.syn_linear_timeouts = 4;
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_syn_retries = 3") &&
+		      strstr(d[0].match, "tcp_syn_linear_timeouts = 4") && strstr(d[0].match, "gives up 19 s after the first "
+											  "SYN, after 7 retransmits (default 6: 131 s)") &&
+		      !strstr(d[0].match, "another time"),
+	      "syn, read with linear timeouts 4: 19 s, 7 retransmits, and the time agrees");
+	for (size_t i = 0; i < n; i++)
+		rows[i].time_to_fail_ms = 15000;
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "another time"),
+	      "syn near miss, read with linear timeouts 4: 15 s (the budget without them) does not fit");
 	n = many(rows, 4, "retries-exhausted", "data", "out", 2700, 0);
 	read_settings(rows, n, 6, 15, 2700, 75000, 9, "");
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_USER_TIMEOUT = 2.7 s, set on the sockets"),

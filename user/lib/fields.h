@@ -69,6 +69,8 @@
 #define TF_KEY_TCP_KEEPALIVE_TIME_MS "tcp_keepalive_time_ms"
 #define TF_KEY_TCP_KEEPALIVE_INTVL_MS "tcp_keepalive_intvl_ms"
 #define TF_KEY_TCP_KEEPALIVE_PROBES "tcp_keepalive_probes"
+/* Schema 5: kernels since 6.5 only (the key is absent before): the SYN RTOs that stay at 1 s. */
+#define TF_KEY_TCP_SYN_LINEAR_TIMEOUTS "tcp_syn_linear_timeouts"
 #define TF_KEY_SOCKET_OPTIONS "socket_options" /* which of them the socket set: "TCP_SYNCNT,TCP_KEEPCNT"; "" none */
 
 #endif

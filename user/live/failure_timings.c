@@ -52,6 +52,8 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 	if (v->settings) {
 		row->settings.known = true;
 		row->settings.syn_retries = r->syn_retries_max;
+		row->settings.syn_linear_timeouts =
+			r->syn_linear_timeouts == TF_SETTING_ABSENT ? -1 : r->syn_linear_timeouts;
 		row->settings.retries2 = r->retries2;
 		row->settings.user_timeout_ms = r->user_timeout_ms;
 		row->settings.keepalive_time_ms = r->keepalive_time_ms;

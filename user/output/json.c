@@ -110,6 +110,8 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 		jw_bool(&w, TF_KEY_CLOSE_SEEN, false);
 	if (v->settings) {
 		jw_uint(&w, TF_KEY_TCP_SYN_RETRIES, r->syn_retries_max);
+		if (r->syn_linear_timeouts != TF_SETTING_ABSENT)
+			jw_uint(&w, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS, r->syn_linear_timeouts);
 		jw_uint(&w, TF_KEY_TCP_RETRIES2, r->retries2);
 		jw_uint(&w, TF_KEY_TCP_USER_TIMEOUT_MS, r->user_timeout_ms);
 		jw_uint(&w, TF_KEY_TCP_KEEPALIVE_TIME_MS, r->keepalive_time_ms);

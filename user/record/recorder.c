@@ -71,7 +71,9 @@
 	X(TCP_KEEPALIVE_PROBES, TF_KEY_TCP_KEEPALIVE_PROBES, "INTEGER")                                \
 	X(SOCKET_OPTIONS, TF_KEY_SOCKET_OPTIONS, "TEXT")                                               \
 	TF_NAME_COLUMNS(X)                                                                             \
-	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS, "REAL") /* from the last data to the peer's FIN */
+	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS, "REAL") /* from the last data to the peer's FIN */        \
+	/* Schema 5: NULL where the kernel has no such setting (before 6.5). */                      \
+	X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS, "INTEGER")
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -158,6 +160,8 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 			 P(CONTAINER_NAME));
 	if (v.settings) {
 		sqlite3_bind_int(st, P(TCP_SYN_RETRIES), rec->syn_retries_max);
+		if (rec->syn_linear_timeouts != TF_SETTING_ABSENT)
+			sqlite3_bind_int(st, P(TCP_SYN_LINEAR_TIMEOUTS), rec->syn_linear_timeouts);
 		sqlite3_bind_int(st, P(TCP_RETRIES2), rec->retries2);
 		sqlite3_bind_int64(st, P(TCP_USER_TIMEOUT_MS), rec->user_timeout_ms);
 		sqlite3_bind_int64(st, P(TCP_KEEPALIVE_TIME_MS), rec->keepalive_time_ms);

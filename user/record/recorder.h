@@ -20,7 +20,7 @@
 #include "tcpfate.h"
 
 /* The schema this tcpfate writes (PRAGMA user_version); documented in docs/recording.md. */
-#define TF_SCHEMA_VERSION 4
+#define TF_SCHEMA_VERSION 5
 #define TF_STR_(x) #x
 #define TF_STR(x) TF_STR_(x) /* a number as a string literal, for SQL */
 

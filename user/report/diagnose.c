@@ -18,6 +18,31 @@ double tf_syn_budget_ms(int n)
 	return total;
 }
 
+/*
+ * tcp_write_timeout() gives up on a SYN at the first expiry of the
+ * retransmission timer where either n + linear retransmits were sent or the
+ * time since the first SYN reached the budget of n doublings.  Since 6.5 the
+ * first `linear` timeouts (tcp_syn_linear_timeouts, 4 by default) do not
+ * double the RTO: 1, 1, 1, 1, 1, 2, 4... s.  With n >= 3 the count is reached
+ * first, 4 s past the budget (tcp_syn_retries 6: 131 s, 10 retransmits).
+ */
+double tf_syn_abort_ms(int n, int linear, int *retransmits)
+{
+	double budget = tf_syn_budget_ms(n), t = 0, rto = 1000;
+	int sent = 0;
+
+	for (int expiry = 1; expiry < 64; expiry++) {
+		t += rto;
+		if (sent >= n + linear || t >= budget)
+			break;
+		sent++;
+		if (expiry > linear)
+			rto = fmin(rto * 2, 120000);
+	}
+	*retransmits = sent;
+	return t;
+}
+
 /* tcp_model_timeout(): doubling from TCP_RTO_MIN up to TCP_RTO_MAX, then linear. */
 double tf_retries2_budget_ms(int r)
 {
@@ -223,43 +248,53 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 
 	switch (g->kind) {
 	case K_SYN: {
-		int seen = median_int(g->syn_retrans, g->n);
+		int seen = median_int(g->syn_retrans, g->n), sent, dflt_sent;
+		const char *advice = "nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is "
+				     "gone, a lower value fails faster";
 
 		snprintf(d->finding, sizeof(d->finding), "the kernel gave up %.1f s after the first SYN (%d retransmits seen)",
 			 s, seen);
 		if (g->settings_agree) {
 			const struct tf_row_settings *st = &g->settings;
-			double budget = tf_syn_budget_ms(st->syn_retries);
+			int linear = st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
+			double at = tf_syn_abort_ms(st->syn_retries, linear, &sent);
 			bool own = strstr(st->socket_options, "TCP_SYNCNT");
+			char with_linear[160] = "";
 
+			if (linear)
+				snprintf(with_linear, sizeof(with_linear),
+					 ", with tcp_syn_linear_timeouts = %d (the first %d timeouts stay at 1 s)", linear,
+					 linear + 1);
 			snprintf(d->match, sizeof(d->match),
-				 "%s = %d, %s: the kernel's budget for %d retransmits is %.0f s (default 6: 127 s)%s",
+				 "%s = %d, %s%s: the kernel gives up %.0f s after the first SYN, after %d retransmits "
+				 "(default 6: %.0f s)%s",
 				 own ? "TCP_SYNCNT" : "tcp_syn_retries", st->syn_retries, own ? FROM_SOCKETS : FROM_NAMESPACE,
-				 st->syn_retries, budget / 1000,
-				 fabs(m - budget) <= fmax(400, 0.05 * budget)
-					 ? ""
-					 : "; the failures came at another time (tcp_syn_linear_timeouts, or a clock that ran late)");
-			snprintf(d->advice, sizeof(d->advice),
-				 "nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is gone, a "
-				 "lower value fails faster",
-				 own ? "the application's TCP_SYNCNT" : "tcp_syn_retries");
+				 with_linear, at / 1000, sent, tf_syn_abort_ms(6, linear, &dflt_sent) / 1000,
+				 fabs(m - at) <= fmax(400, 0.05 * at) ? ""
+								      : "; the failures came at another time (a clock that ran late?)");
+			snprintf(d->advice, sizeof(d->advice), advice, own ? "the application's TCP_SYNCNT" : "tcp_syn_retries");
 			return true;
 		}
-		/* By the time alone: kernels before 6.5 count one SYN retransmit less for the same setting. */
-		for (int n = 1; n <= 10; n++) {
-			double budget = tf_syn_budget_ms(n);
+		/*
+		 * By the time alone, without 6.5's linear timeouts or with their
+		 * default (they move n >= 3 by 4 s): the smallest n that fits.
+		 */
+		for (int n = 1; n <= 10; n++)
+			for (int linear = 0; linear <= 4; linear += 4) {
+				double at = tf_syn_abort_ms(n, linear, &sent);
+				bool only_linear = linear && fabs(tf_syn_abort_ms(n, 0, &dflt_sent) - at) > fmax(400, 0.05 * at);
 
-			if (fabs(m - budget) > fmax(400, 0.05 * budget))
-				continue;
-			snprintf(d->match, sizeof(d->match),
-				 "tcp_syn_retries = %d (or TCP_SYNCNT on the socket): the kernel's budget for %d retransmits "
-				 "is %.0f s (default 6: 127 s); inferred from the time, not read from the host", n, n,
-				 budget / 1000);
-			snprintf(d->advice, sizeof(d->advice),
-				 "nothing answers the SYNs: if the peer is slow rather than gone, raise tcp_syn_retries; if "
-				 "it is gone, a lower value fails faster");
-			return true;
-		}
+				if (fabs(m - at) > fmax(400, 0.05 * at))
+					continue;
+				snprintf(d->match, sizeof(d->match),
+					 "tcp_syn_retries = %d (or TCP_SYNCNT on the socket)%s: the kernel gives up %.0f s after "
+					 "the first SYN, after %d retransmits (default 6: %.0f s); inferred from the time, not "
+					 "read from the host",
+					 n, only_linear ? ", with tcp_syn_linear_timeouts = 4 (the default since Linux 6.5)" : "",
+					 at / 1000, sent, tf_syn_abort_ms(6, linear, &dflt_sent) / 1000);
+				snprintf(d->advice, sizeof(d->advice), advice, "tcp_syn_retries");
+				return true;
+			}
 		return false;
 	}
 	case K_DATA:

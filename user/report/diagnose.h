@@ -34,7 +34,7 @@ static inline bool tf_diag_idle_close(int label, double fin_idle_ms)
 struct tf_diagnosis {
 	char group[320];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */
 	char finding[256];    /* what the timings show */
-	char match[256];      /* the setting they match, and whether it was read or inferred */
+	char match[384];      /* the setting they match, and whether it was read or inferred */
 	char advice[256];
 	size_t count, total;  /* connections in the cluster / in the group */
 	double median_ms, lo_ms, hi_ms;
@@ -60,5 +60,11 @@ double tf_retries2_budget_ms(int r);
 double tf_retries2_abort_ms(int r, double rto0, bool tail_probe);
 /* The kernel's SYN budget for tcp_syn_retries = n (initial RTO 1 s, doubling). */
 double tf_syn_budget_ms(int n);
+/*
+ * When the kernel gives up on a connect for tcp_syn_retries = n and
+ * tcp_syn_linear_timeouts = linear (0 before 6.5), from the first SYN, and
+ * how many retransmits it sent by then.
+ */
+double tf_syn_abort_ms(int n, int linear, int *retransmits);
 
 #endif

@@ -161,6 +161,9 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 
 		s->known = true;
 		s->syn_retries = (int)json_int(o, TF_KEY_TCP_SYN_RETRIES);
+		s->syn_linear_timeouts = json_is_integer(json_object_get(o, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS))
+						 ? (int)json_int(o, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS)
+						 : -1;
 		s->retries2 = (int)json_int(o, TF_KEY_TCP_RETRIES2);
 		s->user_timeout_ms = json_ms(o, TF_KEY_TCP_USER_TIMEOUT_MS);
 		s->keepalive_time_ms = json_ms(o, TF_KEY_TCP_KEEPALIVE_TIME_MS);
@@ -250,6 +253,8 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 #define NAME_COLUMNS(X)                                                                                        \
 	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME) X(POD_NAME, TF_KEY_POD_NAME) X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE) \
 	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS)
+/* Schema 5's: NULL from older files, and from kernels without the setting. */
+#define SCHEMA5_COLUMNS(X) X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS)
 /* Schema 3's timer settings: NULL from older files. */
 #define SETTINGS_COLUMNS(X)                                                                                    \
 	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES) X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2)                          \
@@ -259,6 +264,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	enum {
 #define READ_ENUM(id, name) C_##id,
 		READ_COLUMNS(READ_ENUM) IDENTITY_COLUMNS(READ_ENUM) SETTINGS_COLUMNS(READ_ENUM) NAME_COLUMNS(READ_ENUM)
+		SCHEMA5_COLUMNS(READ_ENUM)
 #undef READ_ENUM
 	};
 #define READ_NAME(id, name) name ", "
@@ -266,14 +272,17 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 #define WHERE "id FROM connections WHERE ts_end >= ?1 AND ts_end < ?2 ORDER BY ts_end"
 	static const char *const queries[] = {
 		[1] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(NULL_NAME) SETTINGS_COLUMNS(NULL_NAME)
-			NAME_COLUMNS(NULL_NAME) WHERE,
+			NAME_COLUMNS(NULL_NAME) SCHEMA5_COLUMNS(NULL_NAME) WHERE,
 		[2] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(NULL_NAME)
-			NAME_COLUMNS(NULL_NAME) WHERE,
+			NAME_COLUMNS(NULL_NAME) SCHEMA5_COLUMNS(NULL_NAME) WHERE,
 		[3] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME)
-			NAME_COLUMNS(NULL_NAME) WHERE,
+			NAME_COLUMNS(NULL_NAME) SCHEMA5_COLUMNS(NULL_NAME) WHERE,
 		/* Schema 4: the runtime names, and the ok_rollups table (report/input_rollup.c). */
 		[4] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME)
-			NAME_COLUMNS(READ_NAME) WHERE,
+			NAME_COLUMNS(READ_NAME) SCHEMA5_COLUMNS(NULL_NAME) WHERE,
+		/* Schema 5: tcp_syn_linear_timeouts. */
+		[5] = "SELECT " READ_COLUMNS(READ_NAME) IDENTITY_COLUMNS(READ_NAME) SETTINGS_COLUMNS(READ_NAME)
+			NAME_COLUMNS(READ_NAME) SCHEMA5_COLUMNS(READ_NAME) WHERE,
 	};
 	_Static_assert(sizeof(queries) / sizeof(queries[0]) == TF_SCHEMA_VERSION + 1, "a query for every schema");
 #undef WHERE
@@ -351,6 +360,9 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 
 			s->known = true;
 			s->syn_retries = sqlite3_column_int(st, C_TCP_SYN_RETRIES);
+			s->syn_linear_timeouts = sqlite3_column_type(st, C_TCP_SYN_LINEAR_TIMEOUTS) == SQLITE_NULL
+							 ? -1
+							 : sqlite3_column_int(st, C_TCP_SYN_LINEAR_TIMEOUTS);
 			s->retries2 = sqlite3_column_int(st, C_TCP_RETRIES2);
 			s->user_timeout_ms = column_ms(st, C_TCP_USER_TIMEOUT_MS);
 			s->keepalive_time_ms = column_ms(st, C_TCP_KEEPALIVE_TIME_MS);

@@ -25,6 +25,7 @@
 struct tf_row_settings {
 	bool known;
 	int syn_retries, retries2, keepalive_probes;
+	int syn_linear_timeouts; /* -1: the kernel has no such setting (before 6.5), or not read */
 	double user_timeout_ms, keepalive_time_ms, keepalive_intvl_ms; /* user timeout 0: none */
 	char socket_options[64]; /* "TCP_SYNCNT,TCP_KEEPCNT"; "" none */
 };
