@@ -77,6 +77,21 @@ static __always_inline void emit_close(const struct tcp_sock *tp, struct conn *c
 		r->cgroup_id = sock_cgroup_id(sk);
 	/* Before 6.10 the RST of a close tells no reason: unread data is what makes it ABORT_ON_CLOSE. */
 	r->unread_at_close = tp->rcv_nxt - tp->copied_seq - fin;
+	/*
+	 * When the application last read, where it left data unread: an
+	 * application timer counts from there, not from the data's arrival
+	 * (the kernel goes on filling the buffer).  tcp_rcv_space_adjust()
+	 * stamps rcvq_space.time (tcp_clock_us, the monotonic clock) on reads
+	 * at most every RTT/8; left at the start when no receive RTT is known.
+	 * An application that read nothing has no last read.
+	 */
+	r->last_read_ns = 0;
+	if (r->unread_at_close && r->rx_bytes > r->unread_at_close) {
+		__u64 read_us = tp->rcvq_space.time;
+
+		if (read_us * NSEC_PER_USEC > c->established_ns && read_us * NSEC_PER_USEC <= now)
+			r->last_read_ns = read_us * NSEC_PER_USEC;
+	}
 	r->srtt_us = tp->srtt_us >> 3;
 	r->total_retrans = tp->total_retrans;
 	r->rto_retrans = icsk->icsk_retransmits;

@@ -82,6 +82,7 @@ struct tf_record {
 	__u64 last_tx_ns;      /* last new data byte sent */
 	__u64 unanswered_ns;   /* first transmission left unanswered by the end (timeouts) */
 	__u64 peer_fin_ns;     /* the peer's FIN arrived (we entered CLOSE_WAIT) */
+	__u64 last_read_ns;    /* closed with data unread: the application's last read, to an RTT; 0 unknown */
 	__u64 rx_bytes;
 	__u64 tx_bytes;        /* acknowledged by the peer */
 	__u64 retrans_bytes;

@@ -19,8 +19,10 @@ NODE_KEEPALIVE=1.3       # Node's keepAliveTimeout closes idle connections: clie
                          # (recent Node adds a 1 s buffer: the clients measure when the FIN came themselves)
 NGINX_KEEPALIVE=3.1      # nginx's keepalive_timeout: the same
 CLIENT_IDLE=2.1          # clients that close their idle connection first: nginx sees their idle timeout
+NODE_UNREAD_TIMEOUT=2.9  # a Node client's request timeout, fired on a response it never read
 
-start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" || exit 0
+# Stalled readers are warned about after 1 s: the Node.js trap below shows its warning, then its end.
+start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" --warn-stalled 1 || exit 0
 
 # Servers in B that never answer: nginx's upstream, curl's and Python's.
 py_server upstream 27101 hold
@@ -34,8 +36,11 @@ s.listen(27102, '$B4', () => console.log('listening'));" >"$WORK/node.out" 2>&1 
 BG_PIDS+=($!)
 wait_line node listening
 # Node in B with keepAliveTimeout: it answers, then closes the connection once it is idle that long.
+# /page is a 20 kB answer, /huge 48 MB (more than both ends' socket buffers hold: the server is never done
+# writing it, so its keep-alive timer never starts).
 ip netns exec "$NS_B" "$NODE" -e "
-const s = require('http').createServer((q, r) => r.end('ok'));
+const s = require('http').createServer((q, r) =>
+	r.end(q.url === '/huge' ? Buffer.alloc(48 << 20, 120) : q.url === '/page' ? 'x'.repeat(20000) : 'ok'));
 s.keepAliveTimeout = $NODE_KEEPALIVE * 1000;
 s.listen(27105, '$B4', () => console.log('listening'));" >"$WORK/nodeka.out" 2>&1 &
 BG_PIDS+=($!)
@@ -127,6 +132,33 @@ done
 for i in 1 2 3 4; do
 	for n in nodeka nginxka clientidle; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
 done
+# The Node.js trap: answers left unread.  Node clients that never consume a large response body:
+# their request timeout fires and destroys the socket with the answer in it (an RST).  And clients
+# that never read a page: the server's keep-alive timeout closes it, and their close resets it.
+for i in 1 2 3 4; do
+	# (A paused socket does not keep Node running: the interval does, as a server's would.)
+	client unread$i "$NODE" -e "
+const alive = setInterval(() => {}, 1000);
+const req = require('http').get({ host: '$B4', port: 27105, path: '/huge' }, () => console.log('response'));
+req.setTimeout($NODE_UNREAD_TIMEOUT * 1000, () => { console.log('timeout'); req.destroy(); clearInterval(alive); });
+req.on('error', () => {});"
+	client unreadpage$i python3 -c "
+import select, socket, time
+s = socket.create_connection(('$B4', 27105))
+s.sendall(b'GET /page HTTP/1.1\\r\\nHost: b\\r\\n\\r\\n')
+p = select.poll()
+p.register(s, select.POLLIN)
+p.poll()
+came = time.monotonic()
+p.modify(s, select.POLLRDHUP)  # the FIN, with the page still unread
+if p.poll($(awk -v s=$NODE_KEEPALIVE -v k=$SCALE 'BEGIN { print (s + 1 + 1.5 * k) * 1000 }')):
+    print('fin_after=%.3f' % (time.monotonic() - came), flush=True)
+time.sleep(0.3)
+s.close()"
+done
+for i in 1 2 3 4; do
+	for n in unread unreadpage; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
+done
 sleep 0.5
 stop_tcpfate
 
@@ -164,6 +196,21 @@ expect_diag "Node's keepAliveTimeout: the server's idle keep-alive timeout its c
 check "Node's keep-alive: the FIN came at keepAliveTimeout, or 1 s after it (recent Node's buffer)" \
 	"$(awk -v m="$node_fin" -v k=$NODE_KEEPALIVE -v late=$((SCALE > 1 ? 2 : 0)) \
 		'BEGIN { d = sprintf("%.0f", (m - k) * 10); print (d >= 0 && d <= late) || (d >= 10 && d <= 10 + late) ? "yes" : "no: " m }')" yes
+# The Node.js trap.
+check "Node clients that never read: their request timeout fired (4 of 4)" "$(cat "$WORK"/unread?.out | grep -c '^timeout')" 4
+stalled=$(jq -r 'select(.event == "warning" and .kind == "stalled" and .dport == 27105 and .comm == "node") | .cookie' "$OUT" | sort -u)
+check "Node clients that never read: each warned as stalled, then reset on close" \
+	"$(jq -r 'select(.event == "close" and .dport == 27105 and .comm == "node") | "\(.label)/\(.cause)/\(.rst_reason) \(.cookie)"' "$OUT" |
+		while read -r fate cookie; do grep -qx "$cookie" <<<"$stalled" && echo "$fate"; done | sort | uniq -c | tr -s ' ')" \
+	" 4 reset/local/TCP_ABORT_ON_CLOSE"
+expect_diag "the Node.js trap: a client's request timeout of $NODE_UNREAD_TIMEOUT s on responses it never read" \
+	"reset / local, closed with data unread to $B4:27105 from node" \
+	"the client's own request timeout of $(late_value $NODE_UNREAD_TIMEOUT) s, fired on a response it had received but not read"
+page_fin=$(measured_fin unreadpage)
+check_cmp "pages left unread: their clients saw the server's FIN (4 of 4)" "$(grep -l 'fin_after=' "$WORK"/unreadpage?.out | wc -l)" -eq 4
+expect_diag "the Node.js trap: the server's keep-alive timeout ($page_fin s, as the clients saw it) on pages left unread" \
+	"reset / local, data unread when the peer closed to $B4:27105 from python3" \
+	"the server's idle timeout of $(late_value "$page_fin") s.*, met by responses the client never read"
 expect_diag "nginx's keepalive_timeout: the server's idle keep-alive timeout of $NGINX_KEEPALIVE s, at its clients" \
 	"ok / peer-close to 127.0.0.1:27112 from python3" "the server's idle keep-alive timeout of $(late_value $NGINX_KEEPALIVE) s"
 expect_diag "clients that close idle connections after $CLIENT_IDLE s: their idle timeout, at nginx" \

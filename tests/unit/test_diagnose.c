@@ -8,7 +8,7 @@
 static struct tf_row row(const char *label, const char *cause, const char *direction, double value_ms)
 {
 	struct tf_row r = { .duration_ms = NAN, .connect_ms = NAN, .time_to_fail_ms = NAN, .rx_idle_ms = NAN,
-			    .tx_idle_ms = NAN, .fin_idle_ms = NAN, .dport = 8080, .sport = 40000 };
+			    .tx_idle_ms = NAN, .fin_idle_ms = NAN, .read_idle_ms = NAN, .dport = 8080, .sport = 40000 };
 
 	r.label = tf_label_parse(label);
 	snprintf(r.cause, sizeof(r.cause), "%s", cause);
@@ -278,6 +278,40 @@ int main(void)
 	CHECK(tf_diag_idle_close(TF_LABEL_OK, 1000) && !tf_diag_idle_close(TF_LABEL_OK, 999) &&
 		      !tf_diag_idle_close(TF_LABEL_RESET, 5000) && !tf_diag_idle_close(TF_LABEL_OK, NAN),
 	      "idle close: what the recording keeps as a row (1 s or more, ok only)");
+
+	/* Data left unread, then closed: a reader that stopped, and whose timeout ended it. */
+	for (size_t i = 0; i < 5; i++) { /* the server closed 2.3 s after its response, which sat unread */
+		rows[i] = row("reset", "local", "out", NAN);
+		snprintf(rows[i].rst_reason, sizeof(rows[i].rst_reason), "TCP_ABORT_ON_CLOSE");
+		rows[i].fin_idle_ms = 2300 + (double)i;
+		rows[i].rx_idle_ms = 9000 + (double)(i * 300); /* our own close came much later, scattered */
+	}
+	n = diagnose(rows, 5, d);
+	CHECK(n == 1 && strstr(d[0].group, "reset / local, data unread when the peer closed to 10.0.0.5:8080") &&
+		      strstr(d[0].match, "the server's idle timeout of 2.3 s, met by responses the client never read") &&
+		      strstr(d[0].advice, "res.resume()"),
+	      "unread: the server's timeout on a response left unread: %s / %s", n ? d[0].group : "none",
+	      n ? d[0].match : "");
+	for (size_t i = 0; i < 5; i++) { /* no FIN: the client's own timeout, 2.9 s after the response came */
+		rows[i].fin_idle_ms = NAN;
+		rows[i].rx_idle_ms = 2900 + (double)i;
+	}
+	n = diagnose(rows, 5, d);
+	CHECK(n == 1 && strstr(d[0].group, "reset / local, closed with data unread") &&
+		      strstr(d[0].match, "the client's own request timeout of 2.9 s, fired on a response it had received "
+					 "but not read"),
+	      "unread: the client's own timeout on a response it had not read: %s", n ? d[0].match : "none");
+	for (size_t i = 0; i < 5; i++)
+		snprintf(rows[i].rst_reason, sizeof(rows[i].rst_reason), "TCP_STATE");
+	CHECK(diagnose(rows, 5, d) == 0, "unread near miss: an RST for another reason (SO_LINGER 0) is no unread close");
+	for (size_t i = 0; i < 5; i++) {
+		snprintf(rows[i].rst_reason, sizeof(rows[i].rst_reason), "TCP_ABORT_ON_CLOSE");
+		rows[i].rx_idle_ms = 500 + (double)(i * 700);
+	}
+	CHECK(diagnose(rows, 5, d) == 0, "unread near miss: scattered times name no timeout");
+	for (size_t i = 0; i < 5; i++)
+		rows[i].rx_idle_ms = 20 + (double)i;
+	CHECK(diagnose(rows, 5, d) == 0, "unread near miss: closed at once (a process that exited) is no timeout");
 
 	/* Two services calling the same endpoint with their own timeouts: two groups, each named. */
 	for (size_t i = 0; i < 8; i++) {

@@ -43,6 +43,7 @@
 #define TF_KEY_ACCEPT_WAIT_MS "accept_wait_ms" /* recording: kept for old files, always NULL */
 #define TF_KEY_TIME_TO_FAIL_MS "time_to_fail_ms"
 #define TF_KEY_RX_IDLE_MS "rx_idle_ms"
+#define TF_KEY_READ_IDLE_MS "read_idle_ms" /* closed with data unread: since the application's last read */
 #define TF_KEY_FIN_IDLE_MS "fin_idle_ms"
 #define TF_KEY_TX_IDLE_MS "tx_idle_ms"
 #define TF_KEY_SYN_RETRANS "syn_retrans"

@@ -6,13 +6,16 @@
 #include "live/failure_timings.h"
 #include "report/report.h"
 
-/* The ends whose timings name a timeout: these failures, and ok idle closes (keep-alive timeouts). */
+/*
+ * The ends whose timings name a timeout: these failures, ok idle closes
+ * (keep-alive timeouts), and resets of data left unread (a reader that stopped).
+ */
 static bool timed_fate(const struct tf_conn_view *v)
 {
 	int label = v->verdict.label;
 
 	return label == TF_LABEL_SYN_TIMEOUT || label == TF_LABEL_RETRIES_EXHAUSTED || label == TF_LABEL_HANG_UP ||
-	       tf_diag_idle_close(label, v->fin_idle_ms);
+	       tf_diag_idle_close(label, v->fin_idle_ms) || tf_diag_unread_close(label, v->verdict.cause, v->rst_reason);
 }
 
 /* What a diagnosis reads of a connection, as a report row. */
@@ -24,6 +27,7 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 	row->label = v->verdict.label;
 	snprintf(row->cause, sizeof(row->cause), "%s", v->verdict.cause ? v->verdict.cause : "");
 	snprintf(row->direction, sizeof(row->direction), "%s", v->direction ? v->direction : "");
+	snprintf(row->rst_reason, sizeof(row->rst_reason), "%s", v->rst_reason ? v->rst_reason : "");
 	snprintf(row->comm, sizeof(row->comm), "%.*s", (int)sizeof(r->comm), r->comm);
 	memcpy(row->saddr, v->saddr, v->saddr_len + 1);
 	memcpy(row->daddr, v->daddr, v->daddr_len + 1);
@@ -34,6 +38,7 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 	row->connect_ms = v->connect_ms;
 	row->time_to_fail_ms = v->time_to_fail_ms;
 	row->rx_idle_ms = v->rx_idle_ms;
+	row->read_idle_ms = v->read_idle_ms;
 	row->fin_idle_ms = v->fin_idle_ms;
 	row->tx_idle_ms = v->tx_idle_ms;
 	row->syn_retrans = r->syn_retrans;

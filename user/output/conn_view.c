@@ -70,6 +70,7 @@ void tf_conn_view_init(struct tf_conn_view *v, const struct tf_record *r, int64_
 				     ? span_ms(r->unanswered_ns, r->end_ns)
 				     : NAN;
 	v->rx_idle_ms = r->rx_bytes ? span_ms(r->last_rx_ns, r->end_ns) : NAN;
+	v->read_idle_ms = r->last_read_ns ? span_ms(r->last_read_ns, r->end_ns) : NAN;
 	last_data_ns = r->last_rx_ns > r->last_tx_ns ? r->last_rx_ns : r->last_tx_ns;
 	v->fin_idle_ms = r->peer_fin_ns && last_data_ns ? span_ms(last_data_ns, r->peer_fin_ns) : NAN;
 	v->tx_idle_ms = r->tx_bytes ? span_ms(r->last_tx_ns, r->end_ns) : NAN;

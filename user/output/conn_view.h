@@ -29,6 +29,7 @@ struct tf_conn_view {
 	double connect_ms;
 	double time_to_fail_ms;
 	double rx_idle_ms;
+	double read_idle_ms;   /* closed with data unread: from the application's last read to the end */
 	double fin_idle_ms;    /* from the last data either way to the peer's FIN: its idle timeout */
 	double tx_idle_ms;
 	uint32_t retrans;           /* data retransmits (SYNs excluded) */

@@ -97,6 +97,7 @@ void tf_json_connection(FILE *out, const struct tf_conn_view *v)
 	jw_uint(&w, TF_KEY_COOKIE, r->cookie);
 	ms_if_known(&w, TF_KEY_TIME_TO_FAIL_MS, v->time_to_fail_ms);
 	ms_if_known(&w, TF_KEY_RX_IDLE_MS, v->rx_idle_ms);
+	ms_if_known(&w, TF_KEY_READ_IDLE_MS, v->read_idle_ms);
 	ms_if_known(&w, TF_KEY_FIN_IDLE_MS, v->fin_idle_ms);
 	ms_if_known(&w, TF_KEY_TX_IDLE_MS, v->tx_idle_ms);
 	uint_if_set(&w, TF_KEY_RTO_RETRANS, r->rto_retrans);

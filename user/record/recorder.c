@@ -73,7 +73,8 @@
 	TF_NAME_COLUMNS(X)                                                                             \
 	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS, "REAL") /* from the last data to the peer's FIN */        \
 	/* Schema 5: NULL where the kernel has no such setting (before 6.5). */                      \
-	X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS, "INTEGER")
+	X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS, "INTEGER")                          \
+	X(READ_IDLE_MS, TF_KEY_READ_IDLE_MS, "REAL") /* closed unread: since the application's last read */
 
 /* Each column's position among the INSERT's parameters (1-based). */
 enum column {
@@ -142,6 +143,7 @@ static int insert_one(struct tf_recorder *r, const struct tf_recorder_item *it, 
 	/* ACCEPT_WAIT_MS stays NULL: not measured since 0.1 (no accept() hook). */
 	tf_bind_ms(st, P(TIME_TO_FAIL_MS), v.time_to_fail_ms);
 	tf_bind_ms(st, P(RX_IDLE_MS), v.rx_idle_ms);
+	tf_bind_ms(st, P(READ_IDLE_MS), v.read_idle_ms);
 	tf_bind_ms(st, P(FIN_IDLE_MS), v.fin_idle_ms);
 	tf_bind_ms(st, P(TX_IDLE_MS), v.tx_idle_ms);
 	sqlite3_bind_int64(st, P(SYN_RETRANS), rec->syn_retrans);

@@ -134,7 +134,11 @@ size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi,
 
 /* --- what each fate's timing is, and what it may match ---------------------------------- */
 
-enum kind { K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE, K_IDLE_CLOSE };
+enum kind {
+	K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE, K_IDLE_CLOSE,
+	K_UNREAD_PEER_CLOSE, /* data left unread until the peer closed: the peer's timeout */
+	K_UNREAD_OWN,        /* data left unread until this side closed: its own timeout */
+};
 
 static enum kind kind_of(const struct tf_row *r, double *value)
 {
@@ -142,6 +146,19 @@ static enum kind kind_of(const struct tf_row *r, double *value)
 	if (tf_diag_idle_close(r->label, r->fin_idle_ms) && !strcmp(r->cause, "peer-close")) {
 		*value = r->fin_idle_ms;
 		return K_IDLE_CLOSE;
+	}
+	/*
+	 * Closed with data unread: the peer's FIN came that long after its last
+	 * data (its timeout), or, without one, this side closed that long after
+	 * its application's last read (its own timeout; the data's arrival where
+	 * the read is not known).  The reader had stopped before either.
+	 */
+	if (tf_diag_unread_close(r->label, r->cause, r->rst_reason)) {
+		*value = !isnan(r->fin_idle_ms) ? r->fin_idle_ms : !isnan(r->read_idle_ms) ? r->read_idle_ms : r->rx_idle_ms;
+		/* Under a second is no timeout: a process that exited, or closed at once. */
+		if (!(*value >= TF_DIAG_IDLE_MS))
+			return K_NONE;
+		return isnan(r->fin_idle_ms) ? K_UNREAD_OWN : K_UNREAD_PEER_CLOSE;
 	}
 	static const struct {
 		const char *label, *cause;
@@ -410,6 +427,31 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 					 "this side; connections are reopened after that long idle");
 		return true;
 	}
+	case K_UNREAD_PEER_CLOSE: {
+		const char *peer = g->accepted ? "the clients" : "the server";
+
+		snprintf(d->finding, sizeof(d->finding),
+			 "%s closed connections %.1f s after their last data, which this side had left unread, and the "
+			 "close with it unread reset them", peer, s);
+		snprintf(d->match, sizeof(d->match), "%s idle timeout of %.1f s%s%s%s, met by %s never read",
+			 g->accepted ? "the clients'" : "the server's", s, dflt ? " (" : "", dflt ? dflt : "",
+			 dflt ? ")" : "", g->accepted ? "requests the server" : "responses the client");
+		snprintf(d->advice, sizeof(d->advice),
+			 "the application stopped reading (Node.js: a response whose body is never consumed, or a paused "
+			 "stream; the stalled warning shows it live): read or discard every body (res.resume()) so the "
+			 "connection is reused instead of timed out");
+		return true;
+	}
+	case K_UNREAD_OWN:
+		snprintf(d->finding, sizeof(d->finding),
+			 "this side closed connections %.1f s after their last data came, with it unread", s);
+		snprintf(d->match, sizeof(d->match), "the %s own request timeout of %.1f s, fired on %s it had received but not read",
+			 g->accepted ? "server's" : "client's", s, g->accepted ? "a request" : "a response");
+		snprintf(d->advice, sizeof(d->advice),
+			 "the answer came in time and waited unread: the reader had stopped (Node.js: a response whose "
+			 "body is never consumed, a paused stream, a blocked event loop; the stalled warning shows it "
+			 "live); read it, or find what blocks the reader");
+		return true;
 	case K_IDLE_REUSE:
 		snprintf(d->finding, sizeof(d->finding),
 			 "clients reused connections after %.1f-%.1f s idle and found them closed by the server", lo / 1000,
@@ -492,7 +534,7 @@ static size_t vote_retries2(struct group *g, double *lo, double *hi, double *med
  * when the rows name it (a container, pod or unit): two services' timeouts
  * are two diagnoses even when they call the same endpoint.
  */
-static void describe_group(const struct tf_row *r, char *buf, size_t len)
+static void describe_group(const struct tf_row *r, enum kind kind, char *buf, size_t len)
 {
 	const struct tf_identity_names names = {
 		.container_id = r->container_id, .runtime = r->runtime, .container_name = r->container_name,
@@ -500,7 +542,10 @@ static void describe_group(const struct tf_row *r, char *buf, size_t len)
 	};
 	char what[64], service[160] = "";
 
-	snprintf(what, sizeof(what), "%s / %s", tf_label_name(r->label), r->cause);
+	snprintf(what, sizeof(what), "%s / %s%s", tf_label_name(r->label), r->cause,
+		 kind == K_UNREAD_PEER_CLOSE ? ", data unread when the peer closed"
+		 : kind == K_UNREAD_OWN	     ? ", closed with data unread"
+					     : "");
 	if (r->container_id[0] || r->pod_uid[0] || r->unit[0])
 		tf_identity_service(&names, service, sizeof(service));
 	if (!strcmp(r->direction, "in"))
@@ -531,7 +576,7 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 
 		if (kind == K_NONE)
 			continue;
-		describe_group(&rows[i], key, sizeof(key));
+		describe_group(&rows[i], kind, key, sizeof(key));
 		for (size_t k = 0; k < n_groups && !g; k++)
 			if (!strcmp(groups[k].key, key))
 				g = &groups[k];

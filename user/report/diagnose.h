@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <string.h>
 #include "classify.h"
 
 struct tf_row;
@@ -29,6 +30,17 @@ struct tf_row;
 static inline bool tf_diag_idle_close(int label, double fin_idle_ms)
 {
 	return label == TF_LABEL_OK && fin_idle_ms >= TF_DIAG_IDLE_MS;
+}
+
+/*
+ * This side reset a connection by closing it with data it had received and
+ * not read: an application that stopped reading (a response body never
+ * consumed), closed by its own timeout or after the peer's.
+ */
+static inline bool tf_diag_unread_close(int label, const char *cause, const char *rst_reason)
+{
+	return label == TF_LABEL_RESET && cause && !strcmp(cause, "local") && rst_reason &&
+	       !strcmp(rst_reason, "TCP_ABORT_ON_CLOSE");
 }
 
 struct tf_diagnosis {

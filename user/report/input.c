@@ -130,6 +130,7 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	}
 	copy(row->cause, sizeof(row->cause), json_str(o, TF_KEY_CAUSE));
 	copy(row->err, sizeof(row->err), json_str(o, TF_KEY_ERRNO));
+	copy(row->rst_reason, sizeof(row->rst_reason), json_str(o, TF_KEY_RST_REASON));
 	copy(row->comm, sizeof(row->comm), json_str(o, TF_KEY_COMM));
 	copy(row->direction, sizeof(row->direction), json_str(o, TF_KEY_DIRECTION));
 	copy(row->host, sizeof(row->host), json_str(o, TF_KEY_HOST));
@@ -145,6 +146,7 @@ int tf_jsonl_parse_row(const char *line, size_t len, struct tf_row *row, char *e
 	row->connect_ms = json_ms(o, TF_KEY_CONNECT_MS);
 	row->time_to_fail_ms = json_ms(o, TF_KEY_TIME_TO_FAIL_MS);
 	row->rx_idle_ms = json_ms(o, TF_KEY_RX_IDLE_MS);
+	row->read_idle_ms = json_ms(o, TF_KEY_READ_IDLE_MS);
 	row->fin_idle_ms = json_ms(o, TF_KEY_FIN_IDLE_MS);
 	row->tx_idle_ms = json_ms(o, TF_KEY_TX_IDLE_MS);
 	row->syn_retrans = json_int(o, TF_KEY_SYN_RETRANS);
@@ -244,7 +246,8 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(SADDR, TF_KEY_SADDR) X(SPORT, TF_KEY_SPORT) X(DADDR, TF_KEY_DADDR) X(DPORT, TF_KEY_DPORT)              \
 	X(FAMILY, TF_KEY_FAMILY) X(DURATION_MS, TF_KEY_DURATION_MS) X(CONNECT_MS, TF_KEY_CONNECT_MS)             \
 	X(TIME_TO_FAIL_MS, TF_KEY_TIME_TO_FAIL_MS) X(RX_BYTES, TF_KEY_RX_BYTES) X(TX_BYTES, TF_KEY_TX_BYTES)      \
-	X(RX_IDLE_MS, TF_KEY_RX_IDLE_MS) X(TX_IDLE_MS, TF_KEY_TX_IDLE_MS) X(SYN_RETRANS, TF_KEY_SYN_RETRANS)
+	X(RX_IDLE_MS, TF_KEY_RX_IDLE_MS) X(TX_IDLE_MS, TF_KEY_TX_IDLE_MS) X(SYN_RETRANS, TF_KEY_SYN_RETRANS)     \
+	X(RST_REASON, TF_KEY_RST_REASON)
 /* Schema 2's identity columns: read as NULL from a schema 1 file, which has none. */
 #define IDENTITY_COLUMNS(X)                                                                                    \
 	X(CONTAINER_ID, TF_KEY_CONTAINER_ID) X(CONTAINER_RUNTIME, TF_KEY_CONTAINER_RUNTIME)                      \
@@ -254,7 +257,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 	X(CONTAINER_NAME, TF_KEY_CONTAINER_NAME) X(POD_NAME, TF_KEY_POD_NAME) X(POD_NAMESPACE, TF_KEY_POD_NAMESPACE) \
 	X(FIN_IDLE_MS, TF_KEY_FIN_IDLE_MS)
 /* Schema 5's: NULL from older files, and from kernels without the setting. */
-#define SCHEMA5_COLUMNS(X) X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS)
+#define SCHEMA5_COLUMNS(X) X(TCP_SYN_LINEAR_TIMEOUTS, TF_KEY_TCP_SYN_LINEAR_TIMEOUTS) X(READ_IDLE_MS, TF_KEY_READ_IDLE_MS)
 /* Schema 3's timer settings: NULL from older files. */
 #define SETTINGS_COLUMNS(X)                                                                                    \
 	X(TCP_SYN_RETRIES, TF_KEY_TCP_SYN_RETRIES) X(TCP_RETRIES2, TF_KEY_TCP_RETRIES2)                          \
@@ -329,6 +332,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		}
 		copy(row.cause, sizeof(row.cause), (const char *)sqlite3_column_text(st, C_CAUSE));
 		copy(row.err, sizeof(row.err), (const char *)sqlite3_column_text(st, C_ERRNO));
+		copy(row.rst_reason, sizeof(row.rst_reason), (const char *)sqlite3_column_text(st, C_RST_REASON));
 		row.pid = sqlite3_column_int64(st, C_PID);
 		copy(row.comm, sizeof(row.comm), (const char *)sqlite3_column_text(st, C_COMM));
 		copy(row.direction, sizeof(row.direction), (const char *)sqlite3_column_text(st, C_DIRECTION));
@@ -342,6 +346,7 @@ static int read_sqlite(const char *path, const struct tf_report_filter *f, struc
 		row.connect_ms = column_ms(st, C_CONNECT_MS);
 		row.time_to_fail_ms = column_ms(st, C_TIME_TO_FAIL_MS);
 		row.rx_idle_ms = column_ms(st, C_RX_IDLE_MS);
+		row.read_idle_ms = column_ms(st, C_READ_IDLE_MS);
 		row.fin_idle_ms = column_ms(st, C_FIN_IDLE_MS);
 		row.tx_idle_ms = column_ms(st, C_TX_IDLE_MS);
 		row.syn_retrans = sqlite3_column_int64(st, C_SYN_RETRANS);

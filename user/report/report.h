@@ -54,6 +54,7 @@ struct tf_row {
 	double connect_ms;
 	double time_to_fail_ms;
 	double rx_idle_ms, tx_idle_ms; /* since the last byte received / sent, at the end; NAN unknown */
+	double read_idle_ms; /* closed with data unread: since the application's last read; NAN unknown */
 	double fin_idle_ms;  /* from the last data to the peer's FIN; NAN unknown */
 	int64_t syn_retrans;
 	int64_t pid;         /* 0: unknown */
@@ -62,6 +63,7 @@ struct tf_row {
 	int dport, sport, family;
 	char cause[24];
 	char err[24];
+	char rst_reason[24]; /* the RST's reason, given or inferred ("TCP_ABORT_ON_CLOSE"); "" none */
 	char comm[17];
 	char direction[8];
 	char host[64];
