@@ -152,6 +152,13 @@ expect_diag "SYN timeouts: the sockets' TCP_SYNCNT = $SYNCNT named, read (the na
 request_timeout=$(late_value $SERVER_TIMEOUT)
 expect_diag "the server's 1.3 s request timeout named" "hang-up / request-unanswered to $B4:27030" \
 	"the server's request timeout of $request_timeout s"
+# Each diagnosis names example connections: real ones, as the close records show them.
+examples=$(jq -r '.diagnoses[].examples[] | "\(.ts) \(.saddr):\(.sport) \(.daddr):\(.dport) \(.pid)"' "$WORK/report.json" | sort)
+closes=$(jq -r 'select(.event == "close") | "\(.ts) \(.saddr):\(.sport) \(.daddr):\(.dport) \(.pid)"' "$OUT" | sort)
+check "diagnoses: three examples each (or as many as the cluster has)" \
+	"$(jq '[.diagnoses[] | (.examples | length) == ([.count, 3] | min)] | all' "$WORK/report.json")" true
+check "diagnoses: every example is a connection tcpfate recorded (time, ends, pid)" \
+	"$(comm -23 <(sort -u <<<"$examples") <(sort -u <<<"$closes") | head -3)" ""
 # The live monitor's exit summary: the same diagnoses, as JSON lines before the summary and on stderr.
 check "live exit summary: the same diagnoses as the report" \
 	"$(jq -c 'select(.event == "diagnosis") | del(.event)' "$OUT" | jq -sc .)" "$(jq -c .diagnoses "$WORK/report.json")"

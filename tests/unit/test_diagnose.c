@@ -230,6 +230,20 @@ int main(void)
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "inferred from the time"),
 	      "syn, one connection without settings (an older record): inferred");
 
+	/* Examples: the cluster's earliest ends, whatever order the rows came in; outliers are none. */
+	n = many(rows, 6, "hang-up", "request-unanswered", "out", 1300, 0);
+	for (size_t i = 0; i < n; i++) {
+		rows[i].ts_end = 1000 - (double)i; /* the last row ended first */
+		rows[i].pid = 100 + (int64_t)i;
+		rows[i].sport = 40000 + (int)i;
+	}
+	rows[5].tx_idle_ms = 9000; /* the earliest is an outlier */
+	CHECK(diagnose(rows, n, d) == 1 && d[0].n_examples == 3 && d[0].examples[0].pid == 104 &&
+		      d[0].examples[1].pid == 103 && d[0].examples[2].pid == 102 && d[0].examples[0].ts_end == 996 &&
+		      d[0].examples[0].sport == 40004 && fabs(d[0].examples[0].value_ms - 1300 - 4 * 7 % 30) < 0.01,
+	      "examples: the three earliest in the cluster (pids %lld %lld %lld)", (long long)d[0].examples[0].pid,
+	      (long long)d[0].examples[1].pid, (long long)d[0].examples[2].pid);
+
 	/* Two groups: each its own diagnosis, the larger first. */
 	n = many(rows, 5, "hang-up", "request-unanswered", "out", 1300, 0);
 	n += many(rows + n, 7, "syn-timeout", "syn-retries", "out", 7000, 2);

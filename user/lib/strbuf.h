@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define STRBUF_CAP 2048
+#define STRBUF_CAP 4096 /* a diagnosis with its examples is the longest line: under 2 kB */
 
 struct strbuf {
 	size_t len;

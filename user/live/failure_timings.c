@@ -25,6 +25,8 @@ static void row_from_view(const struct tf_conn_view *v, struct tf_row *row)
 
 	memset(row, 0, sizeof(*row));
 	row->label = v->verdict.label;
+	row->ts_end = (double)v->end_wall_ns / 1e9;
+	row->pid = r->pid;
 	snprintf(row->cause, sizeof(row->cause), "%s", v->verdict.cause ? v->verdict.cause : "");
 	snprintf(row->direction, sizeof(row->direction), "%s", v->direction ? v->direction : "");
 	snprintf(row->rst_reason, sizeof(row->rst_reason), "%s", v->rst_reason ? v->rst_reason : "");

@@ -222,7 +222,8 @@ struct group {
 	enum kind kind;
 	double *values;
 	int *syn_retrans;
-	size_t n, cap, cap_syn;
+	size_t *members; /* the rows, in input order (values are sorted by the clustering) */
+	size_t n, cap, cap_syn, cap_members;
 	int retries2; /* data timeouts: the tcp_retries2 the group voted for, 0 none */
 	bool accepted; /* its connections were accepted here */
 	/* The settings every connection of the group failed under, when each had them read and all agree. */
@@ -556,6 +557,38 @@ static void describe_group(const struct tf_row *r, enum kind kind, char *buf, si
 			 service[0] ? " [" : "", service, service[0] ? "]" : "");
 }
 
+/* The cluster's earliest ends (the same ones whatever order the rows came in). */
+static void pick_examples(const struct tf_row *rows, const struct group *g, double lo, double hi,
+			  struct tf_diagnosis *d)
+{
+	d->n_examples = 0;
+	for (size_t k = 0; k < g->n; k++) {
+		const struct tf_row *r = &rows[g->members[k]];
+		struct tf_diag_example *e;
+		double value;
+		size_t at;
+
+		if (kind_of(r, &value) != g->kind || value < lo || value > hi)
+			continue;
+		/* Insertion into the few kept, earliest first. */
+		for (at = d->n_examples; at > 0 && d->examples[at - 1].ts_end > r->ts_end; at--)
+			if (at < TF_DIAG_EXAMPLES)
+				d->examples[at] = d->examples[at - 1];
+		if (at >= TF_DIAG_EXAMPLES)
+			continue;
+		if (d->n_examples < TF_DIAG_EXAMPLES)
+			d->n_examples++;
+		e = &d->examples[at];
+		e->ts_end = r->ts_end;
+		e->value_ms = value;
+		e->pid = r->pid;
+		e->sport = r->sport;
+		e->dport = r->dport;
+		snprintf(e->saddr, sizeof(e->saddr), "%s", r->saddr);
+		snprintf(e->daddr, sizeof(e->daddr), "%s", r->daddr);
+	}
+}
+
 static int by_count(const void *a, const void *b)
 {
 	const struct tf_diagnosis *x = a, *y = b;
@@ -592,9 +625,11 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 			g->settings_agree = rows[i].settings.known;
 		}
 		g->settings_agree = g->settings_agree && same_settings(&g->settings, &rows[i].settings);
-		if (TF_GROW(g->values, g->cap, g->n + 1, 64) || TF_GROW(g->syn_retrans, g->cap_syn, g->n + 1, 64))
+		if (TF_GROW(g->values, g->cap, g->n + 1, 64) || TF_GROW(g->syn_retrans, g->cap_syn, g->n + 1, 64) ||
+		    TF_GROW(g->members, g->cap_members, g->n + 1, 64))
 			continue;
 		g->syn_retrans[g->n] = (int)rows[i].syn_retrans;
+		g->members[g->n] = i;
 		g->values[g->n++] = value;
 	}
 	for (size_t k = 0; k < n_groups; k++) {
@@ -618,11 +653,13 @@ size_t tf_diagnose(const struct tf_row *rows, size_t n, struct tf_diagnosis *out
 		d.lo_ms = lo;
 		d.hi_ms = hi;
 		d.confidence = c >= 5 && c * 5 >= g->n * 4 ? "high" : "medium";
+		pick_examples(rows, g, lo, hi, &d);
 		out[written++] = d;
 	}
 	for (size_t k = 0; k < n_groups; k++) {
 		free(groups[k].values);
 		free(groups[k].syn_retrans);
+		free(groups[k].members);
 	}
 	free(groups);
 	qsort(out, written, sizeof(*out), by_count);

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include "classify.h"
 
@@ -43,6 +44,17 @@ static inline bool tf_diag_unread_close(int label, const char *cause, const char
 	       !strcmp(rst_reason, "TCP_ABORT_ON_CLOSE");
 }
 
+#define TF_DIAG_EXAMPLES 3
+
+/* A connection of a diagnosis's cluster, to find it elsewhere (application logs, a capture). */
+struct tf_diag_example {
+	double ts_end;        /* Unix seconds */
+	double value_ms;      /* its timing, the one the cluster is of */
+	int64_t pid;          /* 0: unknown */
+	int sport, dport;
+	char saddr[46], daddr[46];
+};
+
 struct tf_diagnosis {
 	char group[320];      /* "syn-timeout / syn-retries to 10.0.0.5:8080 from curl" */
 	char finding[256];    /* what the timings show */
@@ -51,6 +63,8 @@ struct tf_diagnosis {
 	size_t count, total;  /* connections in the cluster / in the group */
 	double median_ms, lo_ms, hi_ms;
 	const char *confidence; /* "high" (>= 5, >= 80 % of the group) or "medium" (>= 3, >= 50 %) */
+	struct tf_diag_example examples[TF_DIAG_EXAMPLES]; /* the cluster's first ends */
+	size_t n_examples;
 };
 
 /* The diagnoses of rows[0..n), most connections first; returns how many were written to out. */

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <string.h>
 #include <time.h>
+#include "report/diagnose_output.h"
 #include "report/report.h"
 
 static const char *const colors[TF_LABEL_COUNT] = {
@@ -231,6 +232,7 @@ void tf_report_html(FILE *out, const struct tf_report *rep)
 		fputs("<h2>Diagnoses</h2><div id=\"diagnoses\">\n", out);
 		for (size_t i = 0; i < rep->n_diagnoses; i++) {
 			const struct tf_diagnosis *d = &rep->diagnoses[i];
+			char examples[512];
 
 			fputs("<div class=\"panel\"><b>", out);
 			esc(out, d->group);
@@ -241,6 +243,12 @@ void tf_report_html(FILE *out, const struct tf_report *rep)
 			esc(out, d->match);
 			fputs("<br>", out);
 			esc(out, d->advice);
+			tf_diagnosis_examples_text(d, examples, sizeof(examples));
+			if (examples[0]) {
+				fputs("<br><span class=\"sub\">", out);
+				esc(out, examples);
+				fputs("</span>", out);
+			}
 			fputs("</div>\n", out);
 		}
 		fputs("</div>\n", out);
