@@ -141,7 +141,7 @@ if [ "$SCALE" -le 1 ]; then
 fi
 expect_diag "keepalive timeouts: intvl x probes = $((KA_INTVL * KA_PROBES)) s named, read" \
 	"retries-exhausted / keepalive to $B4:27020" \
-	"tcp_keepalive_intvl $KA_INTVL s x tcp_keepalive_probes $KA_PROBES = $((KA_INTVL * KA_PROBES)) s, $READ_NS \\(defaults 75 s x 9\\)$"
+	"tcp_keepalive_intvl $KA_INTVL s x tcp_keepalive_probes $KA_PROBES = $((KA_INTVL * KA_PROBES)) s, $READ_NS \\(defaults 75 s x 9\\), after tcp_keepalive_time 1 s idle: $((1 + KA_INTVL * KA_PROBES)) s from the last data to the end$"
 expect_diag "data timeouts: the sockets' TCP_USER_TIMEOUT = 2.7 s named, read" \
 	"retries-exhausted / data to $B4:27040" "TCP_USER_TIMEOUT = 2.7 s, $READ_SOCK"
 expect_diag "SYN timeouts: the sockets' TCP_SYNCNT = $SYNCNT named, read (the namespace says $SYN_RETRIES)" \

@@ -203,6 +203,11 @@ int main(void)
 		rows[i].time_to_fail_ms = 15000;
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "another time"),
 	      "syn near miss, read with linear timeouts 4: 15 s (the budget without them) does not fit");
+	n = many(rows, 4, "retries-exhausted", "keepalive", "out", 3040, 0);
+	read_settings(rows, n, 6, 15, 0, 1000, 3, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "tcp_keepalive_intvl 1 s x tcp_keepalive_probes 3 = 3 s") &&
+		      strstr(d[0].match, "after tcp_keepalive_time 7200 s idle: 7203 s from the last data to the end"),
+	      "keepalive, read: intvl x probes, and the idle time before the first probe: %s", d[0].match);
 	n = many(rows, 4, "retries-exhausted", "data", "out", 2700, 0);
 	read_settings(rows, n, 6, 15, 2700, 75000, 9, "");
 	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "TCP_USER_TIMEOUT = 2.7 s, set on the sockets"),

@@ -368,12 +368,16 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 			const struct tf_row_settings *st = &g->settings;
 			double budget = st->keepalive_intvl_ms * st->keepalive_probes;
 			bool own = strstr(st->socket_options, "TCP_KEEPINTVL") || strstr(st->socket_options, "TCP_KEEPCNT");
+			bool own_idle = strstr(st->socket_options, "TCP_KEEPIDLE");
 
+			/* The first probe goes out after keepalive_time without data: the whole silence a death takes. */
 			snprintf(d->match, sizeof(d->match),
-				 "%s %.0f s x %s %d = %.0f s, %s (defaults 75 s x 9)%s",
+				 "%s %.0f s x %s %d = %.0f s, %s (defaults 75 s x 9), after %s %.0f s idle: %.0f s from the "
+				 "last data to the end%s",
 				 own ? "TCP_KEEPINTVL" : "tcp_keepalive_intvl", st->keepalive_intvl_ms / 1000,
 				 own ? "TCP_KEEPCNT" : "tcp_keepalive_probes", st->keepalive_probes, budget / 1000,
-				 own ? FROM_SOCKETS : FROM_NAMESPACE,
+				 own ? FROM_SOCKETS : FROM_NAMESPACE, own_idle ? "TCP_KEEPIDLE" : "tcp_keepalive_time",
+				 st->keepalive_time_ms / 1000, (st->keepalive_time_ms + budget) / 1000,
 				 fabs(m - budget) <= fmax(100, 0.03 * m) ? "" : "; the failures came at another time");
 			snprintf(d->advice, sizeof(d->advice),
 				 "the peer or a middlebox dropped idle connections: keepalives shorter than the middlebox's "
