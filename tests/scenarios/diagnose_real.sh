@@ -22,7 +22,7 @@ CLIENT_IDLE=2.1          # clients that close their idle connection first: nginx
 NODE_UNREAD_TIMEOUT=2.9  # a Node client's request timeout, fired on a response it never read
 
 # Stalled readers are warned about after 1 s: the Node.js trap below shows its warning, then its end.
-start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" --warn-stalled 1 || exit 0
+start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" --warn-stalled 1 --scan-interval 200 || exit 0
 
 # Servers in B that never answer: nginx's upstream, curl's and Python's.
 py_server upstream 27101 hold
