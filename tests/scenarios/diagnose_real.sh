@@ -20,6 +20,7 @@ NODE_KEEPALIVE=1.3       # Node's keepAliveTimeout closes idle connections: clie
 NGINX_KEEPALIVE=3.1      # nginx's keepalive_timeout: the same
 CLIENT_IDLE=2.1          # clients that close their idle connection first: nginx sees their idle timeout
 NODE_UNREAD_TIMEOUT=2.9  # a Node client's request timeout, fired on a response it never read
+CURL_CONNECT_TIMEOUT=1.6 # curl gives up connecting where SYNs are dropped
 
 # Stalled readers are warned about after 1 s: the Node.js trap below shows its warning, then its end.
 start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" --warn-stalled 1 --scan-interval 200 || exit 0
@@ -28,6 +29,8 @@ start_tcpfate "$OUT" --record "$WORK/diagnose_real.db" --warn-stalled 1 --scan-i
 py_server upstream 27101 hold
 py_server curlsrv 27103 hold
 py_server pysrv 27104 hold
+# Nothing answers SYNs to 27106: curl's connect timeout.
+nft_rule "$NS_B" "tcp dport 27106 drop"
 # Node in B with server.setTimeout: an idle socket (the request in, no answer) is destroyed.
 ip netns exec "$NS_B" "$NODE" -e "
 const s = require('http').createServer(() => {});
@@ -68,6 +71,8 @@ for i in 1 2 3 4; do
 	client nginx$i curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:27111/
 	client node$i curl -s -o /dev/null http://$B4:27102/
 	# curl says how long it waited for the answer (from sending the request to giving up).
+	client connect$i curl -s -o /dev/null --connect-timeout $CURL_CONNECT_TIMEOUT \
+		-w 'gave_up_after=%{time_total} sent_at=%{time_namelookup}\n' http://$B4:27106/
 	client curl$i curl -s -o /dev/null --max-time $CURL_MAX_TIME \
 		-w 'gave_up_after=%{time_total} sent_at=%{time_pretransfer}\n' http://$B4:27103/
 	# As an application does: the connection closed when the timeout is caught (not at exit, which
@@ -120,7 +125,7 @@ client_timeout() {
 # The timeouts' requests first, alone: a dozen more interpreters starting at once would delay
 # their timers on an emulated CPU.
 for i in 1 2 3 4; do
-	for n in nginx node curl py; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
+	for n in nginx node curl py connect; do wait_line $n$i '^done' 30 || not_ok "$n$i finished"; done
 done
 # Then the keep-alive clients.  They wait for the server's FIN well past its timeout (Node's own
 # 1 s buffer included; longer where timers run SCALE times late) before closing themselves.
@@ -166,6 +171,7 @@ check "nginx answered 504 (its upstream timed out)" "$(cat "$WORK"/nginx?.out | 
 check "curl against Node: empty reply (exit 52)" "$(field node1 result)" 52
 check "curl --max-time: timed out (exit 28)" "$(field curl1 result)" 28
 check "Python: socket timeout (exit 1)" "$(field py1 result)" 1
+check "curl --connect-timeout: timed out (exit 28)" "$(field connect1 result)" 28
 
 "$TCPFATE" report "$OUT" --format json >"$WORK/report.json" 2>"$WORK/report.err"
 check "report: exit status" "$?" 0
@@ -185,6 +191,9 @@ expect_diag "Node's socket timeout: the server's request timeout of $NODE_TIMEOU
 echo "# curl --max-time $CURL_MAX_TIME s: it gave up after $(measured_wait curl) s; Python's timeout $PYTHON_TIMEOUT s: after $(measured_wait py) s"
 expect_diag "curl --max-time: the clients' request timeout of $CURL_MAX_TIME s, at the server" \
 	"hang-up / peer-abandoned on $B4:27103" "the clients' request timeout of $(client_timeout $CURL_MAX_TIME curl) s"
+expect_diag "curl --connect-timeout: the application's connect timeout of $CURL_CONNECT_TIMEOUT s, the kernel's budget named" \
+	"syn-timeout / abandoned to $B4:27106 from curl" \
+	"the application's connect timeout of $(client_timeout $CURL_CONNECT_TIMEOUT connect) s, before the kernel's own [0-9]+ s \\(tcp_syn_retries = [0-9]+, read at the failure\\)"
 expect_diag "Python's socket timeout: the clients' request timeout of $PYTHON_TIMEOUT s, at the server" \
 	"hang-up / peer-abandoned on $B4:27104" "the clients' request timeout of $(client_timeout $PYTHON_TIMEOUT py) s"
 # Idle closes (ok connections): whoever closed them first has that idle timeout.

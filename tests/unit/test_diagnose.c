@@ -115,6 +115,18 @@ int main(void)
 	      "syn: 131 s (6.5's default) fits tcp_syn_retries = 6 either way: no claim about linear timeouts");
 	n = many(rows, 6, "syn-timeout", "syn-retries", "out", 23000, 8);
 	CHECK(diagnose(rows, n, d) == 0, "syn near miss: 23 s matches no budget (15 s, 19 s, 31 s, 35 s)");
+	/* Connects the application gave up on: its own connect timeout. */
+	n = many(rows, 5, "syn-timeout", "abandoned", "out", 1600, 1);
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "the application's connect timeout of 1.6 s") &&
+		      !strstr(d[0].match, "read at the failure"),
+	      "connect abandoned at 1.6 s: the application's connect timeout: %s", n ? d[0].match : "none");
+	read_settings(rows, n, 6, 15, 0, 75000, 9, "");
+	CHECK(diagnose(rows, n, d) == 1 && strstr(d[0].match, "connect timeout of 1.6 s, before the kernel's own 127 s "
+							      "(tcp_syn_retries = 6, read at the failure)"),
+	      "connect abandoned, settings read: the kernel's budget it beat named: %s", d[0].match);
+	for (size_t i = 0; i < n; i++)
+		rows[i].time_to_fail_ms = 300 + 700 * (double)i;
+	CHECK(diagnose(rows, n, d) == 0, "connect abandoned near miss: scattered times are no timeout");
 	n = many(rows, 2, "syn-timeout", "syn-retries", "out", 7000, 2);
 	CHECK(diagnose(rows, n, d) == 0, "syn: never from two connections");
 

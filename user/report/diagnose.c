@@ -135,7 +135,7 @@ size_t tf_cluster(double *v, size_t n, size_t min_count, double *lo, double *hi,
 /* --- what each fate's timing is, and what it may match ---------------------------------- */
 
 enum kind {
-	K_NONE, K_SYN, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE, K_IDLE_CLOSE,
+	K_NONE, K_SYN, K_CONNECT, K_DATA, K_KEEPALIVE, K_REQUEST, K_CLOSED, K_ABANDONED, K_IDLE_REUSE, K_IDLE_CLOSE,
 	K_UNREAD_PEER_CLOSE, /* data left unread until the peer closed: the peer's timeout */
 	K_UNREAD_OWN,        /* data left unread until this side closed: its own timeout */
 };
@@ -165,6 +165,7 @@ static enum kind kind_of(const struct tf_row *r, double *value)
 		enum kind kind;
 	} kinds[] = {
 		{ "syn-timeout", "syn-retries", K_SYN },
+		{ "syn-timeout", "abandoned", K_CONNECT },
 		{ "retries-exhausted", "data", K_DATA },
 		{ "retries-exhausted", "keepalive", K_KEEPALIVE },
 		{ "hang-up", "request-unanswered", K_REQUEST },
@@ -178,6 +179,7 @@ static enum kind kind_of(const struct tf_row *r, double *value)
 			continue;
 		switch (kinds[i].kind) {
 		case K_SYN:
+		case K_CONNECT:
 		case K_DATA:
 		case K_KEEPALIVE:
 			*value = r->time_to_fail_ms;
@@ -314,6 +316,27 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 				return true;
 			}
 		return false;
+	}
+	case K_CONNECT: {
+		int seen = median_int(g->syn_retrans, g->n), sent;
+		char before[200] = "";
+
+		snprintf(d->finding, sizeof(d->finding),
+			 "the application closed its connecting sockets %.1f s after the first SYN (%d retransmits seen), "
+			 "unanswered", s, seen);
+		if (g->settings_agree) {
+			const struct tf_row_settings *st = &g->settings;
+			int linear = st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
+
+			snprintf(before, sizeof(before), ", before the kernel's own %.0f s (%s = %d, read at the failure)",
+				 tf_syn_abort_ms(st->syn_retries, linear, &sent) / 1000,
+				 strstr(st->socket_options, "TCP_SYNCNT") ? "TCP_SYNCNT" : "tcp_syn_retries", st->syn_retries);
+		}
+		snprintf(d->match, sizeof(d->match), "the application's connect timeout of %.1f s%s", s, before);
+		snprintf(d->advice, sizeof(d->advice),
+			 "nothing answers the SYNs (the host is down, or a firewall drops them): the application gives up "
+			 "first; its connect timeout is what its users wait");
+		return true;
 	}
 	case K_DATA:
 		snprintf(d->finding, sizeof(d->finding),
