@@ -158,8 +158,11 @@ for i in 1 2 3 4; do
 	# (A paused socket does not keep Node running: the interval does, as a server's would.)
 	client unread$i "$NODE" -e "
 const alive = setInterval(() => {}, 1000);
-const req = require('http').get({ host: '$B4', port: 27105, path: '/huge' }, () => console.log('response'));
-req.setTimeout($NODE_UNREAD_TIMEOUT * 1000, () => { console.log('timeout'); req.destroy(); clearInterval(alive); });
+let came;
+const req = require('http').get({ host: '$B4', port: 27105, path: '/huge' }, () => { came = process.hrtime.bigint(); });
+req.setTimeout($NODE_UNREAD_TIMEOUT * 1000, () => {
+	console.log('timeout gave_up_after=' + Number(process.hrtime.bigint() - came) / 1e9 + ' sent_at=0');
+	req.destroy(); clearInterval(alive); });
 req.on('error', () => {});"
 	client unreadpage$i python3 -c "
 import select, socket, time
@@ -243,7 +246,7 @@ else
 fi
 expect_diag "the Node.js trap: a client's request timeout of $NODE_UNREAD_TIMEOUT s on responses it never read" \
 	"reset / local, closed with data unread to $B4:27105 from node" \
-	"the client's own request timeout of $(late_value $NODE_UNREAD_TIMEOUT) s, fired on a response it had received but not read"
+	"the client's own request timeout of $(client_timeout $NODE_UNREAD_TIMEOUT unread) s, fired on a response it had received but not read"
 page_fin=$(measured_fin unreadpage)
 check_cmp "pages left unread: their clients saw the server's FIN (4 of 4)" "$(grep -l 'fin_after=' "$WORK"/unreadpage?.out | wc -l)" -eq 4
 expect_diag "the Node.js trap: the server's keep-alive timeout ($page_fin s, as the clients saw it) on pages left unread" \
