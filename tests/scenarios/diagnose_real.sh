@@ -31,13 +31,16 @@ py_server curlsrv 27103 hold
 py_server pysrv 27104 hold
 # Nothing answers SYNs to 27106: curl's connect timeout.
 nft_rule "$NS_B" "tcp dport 27106 drop"
-# Node in B with server.setTimeout: an idle socket (the request in, no answer) is destroyed.
+# Node in B with server.setTimeout: an idle socket (the request in, no answer) is destroyed, as
+# Node does by default; the server says how long after the request its timer fired.
 ip netns exec "$NS_B" "$NODE" -e "
-const s = require('http').createServer(() => {});
-s.setTimeout($NODE_TIMEOUT * 1000);
-s.listen(27102, '$B4', () => console.log('listening'));" >"$WORK/node.out" 2>&1 &
+const s = require('http').createServer((q) => { q.socket.came = process.hrtime.bigint(); });
+s.setTimeout($NODE_TIMEOUT * 1000, (sock) => {
+	console.log('gave_up_after=' + Number(process.hrtime.bigint() - sock.came) / 1e9 + ' sent_at=0');
+	sock.destroy(); });
+s.listen(27102, '$B4', () => console.log('listening'));" >"$WORK/nodesrv.out" 2>&1 &
 BG_PIDS+=($!)
-wait_line node listening
+wait_line nodesrv listening
 # Node in B with keepAliveTimeout: it answers, then closes the connection once it is idle that long.
 # /page is a 20 kB answer, /huge 48 MB (more than both ends' socket buffers hold: the server is never done
 # writing it, so its keep-alive timer never starts).
@@ -109,14 +112,14 @@ c.close()"
 }
 # The median of what the four clients measured, to a tenth of a second.
 measured_fin() { grep -ho 'fin_after=[0-9.]*' "$WORK/$1"?.out | cut -d= -f2 | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'; }
-# The same for how long the clients waited for an answer before they gave up.
+# The same for how long they waited for an answer before they gave up (FILES: a glob under $WORK).
 measured_wait() {
-	grep -ho 'gave_up_after=[0-9.]* sent_at=[0-9.]*' "$WORK/$1"?.out |
+	grep -ho 'gave_up_after=[0-9.]* sent_at=[0-9.]*' "$WORK"/$1.out |
 		awk -F'[= ]' '{ print $2 - $4 }' | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'
 }
-# client_timeout SECONDS CLIENTS: the value a diagnosis of the clients' timeout may give.  Here, the
-# setting.  On an emulated CPU the clients' timers fire late, by more under load: the setting (with
-# late_value's wake-up) or what the clients measured themselves, to 0.1 s.
+# client_timeout SECONDS FILES: the value a diagnosis of an application's timeout may give.  Here,
+# the setting.  On an emulated CPU timers fire late, by more under load: the setting (with
+# late_value's wake-up) or what the application measured itself, to 0.1 s.
 client_timeout() {
 	local m
 	if [ "$SCALE" -le 1 ]; then
@@ -204,15 +207,15 @@ jq -c ".diagnoses[] | {group, match, count}" "$WORK/report.json" | sed "s/^/# /"
 expect_diag "nginx's proxy_read_timeout: the clients' request timeout of $NGINX_READ_TIMEOUT s, at its upstream" \
 	"hang-up / peer-abandoned on $B4:27101" "the clients' request timeout of $(late_value $NGINX_READ_TIMEOUT) s"
 expect_diag "Node's socket timeout: the server's request timeout of $NODE_TIMEOUT s, at its clients" \
-	"hang-up / request-unanswered to $B4:27102 from curl" "the server's request timeout of $(late_value $NODE_TIMEOUT) s"
-echo "# curl --max-time $CURL_MAX_TIME s: it gave up after $(measured_wait curl) s; Python's timeout $PYTHON_TIMEOUT s: after $(measured_wait py) s"
+	"hang-up / request-unanswered to $B4:27102 from curl" "the server's request timeout of $(client_timeout $NODE_TIMEOUT nodesrv) s"
+echo "# curl --max-time $CURL_MAX_TIME s: it gave up after $(measured_wait "curl?") s; Python's timeout $PYTHON_TIMEOUT s: after $(measured_wait "py?") s"
 expect_diag "curl --max-time: the clients' request timeout of $CURL_MAX_TIME s, at the server" \
-	"hang-up / peer-abandoned on $B4:27103" "the clients' request timeout of $(client_timeout $CURL_MAX_TIME curl) s"
+	"hang-up / peer-abandoned on $B4:27103" "the clients' request timeout of $(client_timeout $CURL_MAX_TIME "curl?") s"
 expect_diag "curl --connect-timeout: the application's connect timeout of $CURL_CONNECT_TIMEOUT s, the kernel's budget named" \
 	"syn-timeout / abandoned to $B4:27106 from curl" \
-	"the application's connect timeout of $(client_timeout $CURL_CONNECT_TIMEOUT connect) s, before the kernel's own [0-9]+ s \\(tcp_syn_retries = [0-9]+, read at the failure\\)"
+	"the application's connect timeout of $(client_timeout $CURL_CONNECT_TIMEOUT "connect?") s, before the kernel's own [0-9]+ s \\(tcp_syn_retries = [0-9]+, read at the failure\\)"
 expect_diag "Python's socket timeout: the clients' request timeout of $PYTHON_TIMEOUT s, at the server" \
-	"hang-up / peer-abandoned on $B4:27104" "the clients' request timeout of $(client_timeout $PYTHON_TIMEOUT py) s"
+	"hang-up / peer-abandoned on $B4:27104" "the clients' request timeout of $(client_timeout $PYTHON_TIMEOUT "py?") s"
 # Idle closes (ok connections): whoever closed them first has that idle timeout.
 node_fin=$(measured_fin nodeka)
 echo "# Node's keepAliveTimeout $NODE_KEEPALIVE s: its clients saw the FIN after $node_fin s"
@@ -246,7 +249,7 @@ else
 fi
 expect_diag "the Node.js trap: a client's request timeout of $NODE_UNREAD_TIMEOUT s on responses it never read" \
 	"reset / local, closed with data unread to $B4:27105 from node" \
-	"the client's own request timeout of $(client_timeout $NODE_UNREAD_TIMEOUT unread) s, fired on a response it had received but not read"
+	"the client's own request timeout of $(client_timeout $NODE_UNREAD_TIMEOUT "unread?") s, fired on a response it had received but not read"
 page_fin=$(measured_fin unreadpage)
 check_cmp "pages left unread: their clients saw the server's FIN (4 of 4)" "$(grep -l 'fin_after=' "$WORK"/unreadpage?.out | wc -l)" -eq 4
 expect_diag "the Node.js trap: the server's keep-alive timeout ($page_fin s, as the clients saw it) on pages left unread" \
