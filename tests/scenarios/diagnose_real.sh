@@ -35,6 +35,7 @@ nft_rule "$NS_B" "tcp dport 27106 drop"
 # Node does by default; the server says how long after the request its timer fired.
 ip netns exec "$NS_B" "$NODE" -e "
 const s = require('http').createServer((q) => { q.socket.came = process.hrtime.bigint(); });
+s.on('connection', (c) => { c.came = process.hrtime.bigint(); }); // until a request comes
 s.setTimeout($NODE_TIMEOUT * 1000, (sock) => {
 	console.log('gave_up_after=' + Number(process.hrtime.bigint() - sock.came) / 1e9 + ' sent_at=0');
 	sock.destroy(); });
@@ -188,7 +189,13 @@ sleep 0.5
 stop_tcpfate
 
 check "nginx answered 504 (its upstream timed out)" "$(cat "$WORK"/nginx?.out | grep -o '^[0-9]*' | sort -u)" 504
-check "curl against Node: empty reply (exit 52)" "$(field node1 result)" 52
+# (On an emulated CPU Node's timer may fire before its loop has read the request: its close then
+# resets the connection, and curl says "connection reset", exit 56.)
+if [ "$SCALE" -gt 1 ] && [ "$(field node1 result)" == 56 ]; then
+	ok "curl against Node: connection reset (exit 56: the request still unread when Node's timer fired)"
+else
+	check "curl against Node: empty reply (exit 52)" "$(field node1 result)" 52
+fi
 check "curl --max-time: timed out (exit 28)" "$(field curl1 result)" 28
 check "Python: socket timeout (exit 1)" "$(field py1 result)" 1
 check "curl --connect-timeout: timed out (exit 28)" "$(field connect1 result)" 28
