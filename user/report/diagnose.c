@@ -241,6 +241,15 @@ static bool same_settings(const struct tf_row_settings *a, const struct tf_row_s
 }
 
 #define FROM_SOCKETS "set on the sockets themselves, read at the failure"
+#define SYN_ADVICE                                                                                          \
+	"nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is gone, a lower value " \
+	"fails faster"
+
+/* The SYN timeouts that stay at 1 s: none on kernels without the setting. */
+static int syn_linear(const struct tf_row_settings *st)
+{
+	return st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
+}
 #define FROM_NAMESPACE "read from the connections' network namespace at the failure"
 
 static int median_int(int *v, size_t n)
@@ -269,14 +278,12 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 	switch (g->kind) {
 	case K_SYN: {
 		int seen = median_int(g->syn_retrans, g->n), sent, dflt_sent;
-		const char *advice = "nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is "
-				     "gone, a lower value fails faster";
 
 		snprintf(d->finding, sizeof(d->finding), "the kernel gave up %.1f s after the first SYN (%d retransmits seen)",
 			 s, seen);
 		if (g->settings_agree) {
 			const struct tf_row_settings *st = &g->settings;
-			int linear = st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
+			int linear = syn_linear(st);
 			double at = tf_syn_abort_ms(st->syn_retries, linear, &sent);
 			bool own = strstr(st->socket_options, "TCP_SYNCNT");
 			char with_linear[160] = "";
@@ -292,7 +299,7 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 				 with_linear, at / 1000, sent, tf_syn_abort_ms(6, linear, &dflt_sent) / 1000,
 				 fabs(m - at) <= fmax(400, 0.05 * at) ? ""
 								      : "; the failures came at another time (a clock that ran late?)");
-			snprintf(d->advice, sizeof(d->advice), advice, own ? "the application's TCP_SYNCNT" : "tcp_syn_retries");
+			snprintf(d->advice, sizeof(d->advice), SYN_ADVICE, own ? "the application's TCP_SYNCNT" : "tcp_syn_retries");
 			return true;
 		}
 		/*
@@ -312,7 +319,7 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 					 "read from the host",
 					 n, only_linear ? ", with tcp_syn_linear_timeouts = 4 (the default since Linux 6.5)" : "",
 					 at / 1000, sent, tf_syn_abort_ms(6, linear, &dflt_sent) / 1000);
-				snprintf(d->advice, sizeof(d->advice), advice, "tcp_syn_retries");
+				snprintf(d->advice, sizeof(d->advice), SYN_ADVICE, "tcp_syn_retries");
 				return true;
 			}
 		return false;
@@ -326,7 +333,7 @@ static bool explain(const struct group *g, double m, double lo, double hi, struc
 			 "unanswered", s, seen);
 		if (g->settings_agree) {
 			const struct tf_row_settings *st = &g->settings;
-			int linear = st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
+			int linear = syn_linear(st);
 
 			snprintf(before, sizeof(before), ", before the kernel's own %.0f s (%s = %d, read at the failure)",
 				 tf_syn_abort_ms(st->syn_retries, linear, &sent) / 1000,
