@@ -24,20 +24,29 @@ ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_time 1
 ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_intvl $KA_INTVL
 ns_sysctl "$NS_A" net.ipv4.tcp_keepalive_probes $KA_PROBES
 
+# syn_drop NAME CLIENT-NS SERVER-NS ADDR PORT: four connects whose SYNs SERVER-NS drops.
+syn_drop() {
+	nft_rule "$3" "tcp dport $5 drop"
+	for i in 1 2 3 4; do drive $1$i "$2" client "$4" $5 connect; done
+}
+# data_hole NAME CLIENT-NS SERVER-NS ADDR PORT: four connections to a server in SERVER-NS go silent
+# once up (it drops what comes), then send.
+data_hole() {
+	PY_SERVER_NS=$3 PY_SERVER_ADDR=$4 py_server $1srv $5 hold
+	for i in 1 2 3 4; do
+		drive $1$i "$2" client "$4" $5 hold --after-signal
+		wait_line $1$i connected
+	done
+	nft_rule "$3" "tcp dport $5 drop"
+	for i in 1 2 3 4; do kill -USR1 "$(field $1$i pid)"; done
+}
+
 OUT=$WORK/diagnose.json
 start_tcpfate "$OUT" --record "$WORK/diagnose.db" || exit 0
 
-# SYNs dropped: four connects to one endpoint.
-nft_rule "$NS_B" "tcp dport 27001 drop"
-for i in 1 2 3 4; do drive syn$i "$NS_A" client "$B4" 27001 connect; done
-# Data into a black hole: four connections to one server go silent once up, then send.
-py_server datasrv 27010 hold
-for i in 1 2 3 4; do
-	drive data$i "$NS_A" client "$B4" 27010 hold --after-signal
-	wait_line data$i connected
-done
-nft_rule "$NS_B" "tcp dport 27010 drop"
-for i in 1 2 3 4; do kill -USR1 "$(field data$i pid)"; done
+# SYNs dropped, and data into a black hole, under A's sysctls.
+syn_drop syn "$NS_A" "$NS_B" "$B4" 27001
+data_hole data "$NS_A" "$NS_B" "$B4" 27010
 # Keepalive into a black hole: four idle connections to one server.
 py_server kasrv 27020 hold
 for i in 1 2 3 4; do
@@ -85,15 +94,8 @@ nft_rule "$NS_B" "tcp dport 27050 drop"
 for i in 1 2 3 4; do py_client syncnt$i 27050 syncnt; done
 
 # The other way, under B's sysctls: SYNs from B dropped in A, and data from B into a black hole in A.
-nft_rule "$NS_A" "tcp dport 27060 drop"
-for i in 1 2 3 4; do drive bsyn$i "$NS_B" client "$A4" 27060 connect; done
-PY_SERVER_NS=$NS_A PY_SERVER_ADDR=$A4 py_server bdatasrv 27070 hold
-for i in 1 2 3 4; do
-	drive bdata$i "$NS_B" client "$A4" 27070 hold --after-signal
-	wait_line bdata$i connected
-done
-nft_rule "$NS_A" "tcp dport 27070 drop"
-for i in 1 2 3 4; do kill -USR1 "$(field bdata$i pid)"; done
+syn_drop bsyn "$NS_B" "$NS_A" "$A4" 27060
+data_hole bdata "$NS_B" "$NS_A" "$A4" 27070
 
 for n in syn1 syn2 syn3 syn4 data1 data2 data3 data4 ka1 ka2 ka3 ka4 req1 req2 req3 req4 ut1 ut2 ut3 ut4 \
 	syncnt1 syncnt2 syncnt3 syncnt4 bsyn1 bsyn2 bsyn3 bsyn4 bdata1 bdata2 bdata3 bdata4; do
@@ -159,6 +161,13 @@ check "diagnoses: three examples each (or as many as the cluster has)" \
 	"$(jq '[.diagnoses[] | (.examples | length) == ([.count, 3] | min)] | all' "$WORK/report.json")" true
 check "diagnoses: every example is a connection tcpfate recorded (time, ends, pid)" \
 	"$(comm -23 <(sort -u <<<"$examples") <(sort -u <<<"$closes") | head -3)" ""
+# And against what the test made: the data timeouts' examples are its own clients (pid, port).
+made=$(for i in 1 2 3 4; do echo "$(field data$i pid) $(field data$i lport)"; done | sort)
+shown=$(jq -r --arg g "$B4:27010" '.diagnoses[] | select(.group | contains($g)) | .examples[] | "\(.pid) \(.sport)"' \
+	"$WORK/report.json" | sort)
+# (On an emulated CPU the group may make no claim, and show none.)
+[ "$SCALE" -gt 1 ] && [ -z "$shown" ] || check "diagnoses: the data timeouts' three examples are clients this test started" \
+	"$(grep -c . <<<"$shown") $(comm -12 <(echo "$shown") <(echo "$made") | wc -l)" "3 3"
 # The live monitor's exit summary: the same diagnoses, as JSON lines before the summary and on stderr.
 check "live exit summary: the same diagnoses as the report" \
 	"$(jq -c 'select(.event == "diagnosis") | del(.event)' "$OUT" | jq -sc .)" "$(jq -c .diagnoses "$WORK/report.json")"

@@ -111,12 +111,13 @@ if select.select([c.sock], [], [], $4)[0] and c.sock.recv(1) == b'':
     time.sleep(max(0, $4 - (time.monotonic() - start)))
 c.close()"
 }
-# The median of what the four clients measured, to a tenth of a second.
-measured_fin() { grep -ho 'fin_after=[0-9.]*' "$WORK/$1"?.out | cut -d= -f2 | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'; }
-# The same for how long they waited for an answer before they gave up (FILES: a glob under $WORK).
+# The median of four measurements on stdin (the second smallest), to a tenth of a second.
+median_of_four() { sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'; }
+# What the four clients measured: when the server's FIN came, and how long they waited for an
+# answer before they gave up (FILES: a glob under $WORK).
+measured_fin() { grep -ho 'fin_after=[0-9.]*' "$WORK/$1"?.out | cut -d= -f2 | median_of_four; }
 measured_wait() {
-	grep -ho 'gave_up_after=[0-9.]* sent_at=[0-9.]*' "$WORK"/$1.out |
-		awk -F'[= ]' '{ print $2 - $4 }' | sort -n | sed -n 2p | awk '{ printf "%.1f", $1 }'
+	grep -ho 'gave_up_after=[0-9.]* sent_at=[0-9.]*' "$WORK"/$1.out | awk -F'[= ]' '{ print $2 - $4 }' | median_of_four
 }
 # client_timeout SECONDS FILES: the value a diagnosis of an application's timeout may give.  Here,
 # the setting.  On an emulated CPU timers fire late, by more under load: the setting (with
