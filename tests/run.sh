@@ -33,7 +33,11 @@ tally() { # NAME COMMAND...
 	local p f
 	p=$(grep -c '^ok ' "$log")
 	f=$(grep -c '^not ok ' "$log")
-	if [ -n "${TEST_ECHO_OK:-}" ]; then grep -E '^(not )?ok ' "$log"; else grep '^not ok ' "$log"; fi
+	# Each failure with the '#' diagnostics printed right after it (what the test saw).
+	awk -v echo_ok="${TEST_ECHO_OK:-}" '/^not ok / { shown = 1; print; next }
+		shown && /^#/ { print; next }
+		{ shown = 0 }
+		echo_ok != "" && /^ok / { print }' "$log"
 	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
 		echo "not ok - $name exited with status $rc (see $log)"
 		tail -5 "$log" | sed 's/^/#   /'

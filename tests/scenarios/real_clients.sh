@@ -68,18 +68,20 @@ node_client n_refused 30003 get 31003
 nft_rule "$NS_B" "tcp dport 30004 drop"
 node_client n_syn 30004 get 31004
 # 5. The keep-alive race.  The client reuses its idle connection 1.5 s into the
-# server's 3 s keepAliveTimeout; requests (segments with data) to the server
-# are lost until the server has closed the connection, so the server's FIN
-# crosses the request, as it does in production when both act at once.
+# server's 3 s keepAliveTimeout; its second request (the only packet over 700
+# bytes) is lost, so the server's FIN crosses the request, as it does in
+# production when both act at once.  The rule is in place before the client
+# starts: adding it after the first response raced the client's timer in TCG
+# guests, where the second request then got through.  Once the client has
+# failed, the rule goes, so that its retransmits meet the closed server (RST)
+# and its connection ends.
+nft_in "$NS_B" "add table inet race"
+nft_in "$NS_B" "add chain inet race in { type filter hook input priority -10 ; }"
+nft_in "$NS_B" "add rule inet race in tcp dport 30005 meta length > 700 drop"
 node_server keepalive 30005 keepalive
 node_client n_race 30005 reuse 0
-if wait_line n_race first-done; then
-	nft_in "$NS_B" "add table inet race"
-	nft_in "$NS_B" "add chain inet race in { type filter hook input priority -10 ; }"
-	nft_in "$NS_B" "add rule inet race in tcp dport 30005 tcp flags & psh == psh drop"
-	wait_line n_race '^done' 10
-	nft_in "$NS_B" "delete table inet race"
-fi
+wait_line n_race '^done' 10
+nft_in "$NS_B" "delete table inet race"
 # 6. A client that waits for a response but never reads its body.
 node_server big 30006 big
 node_client n_stall 30006 stall 31006
@@ -133,8 +135,10 @@ client_has "node, SYNs dropped" 31004 label=syn-timeout errno=ETIMEDOUT syn_retr
 case "$(message n_race)" in
 "socket hang up" | "read ECONNRESET") ok "node keep-alive race: client error is '$(message n_race)'" ;;
 *)
-	not_ok "node keep-alive race: client error: $(cat "$WORK/n_race.out")"
-	# Seen once in a 6.1 guest (client stuck before 'connected'): what both ends' records say.
+	not_ok "node keep-alive race: client error: '$(message n_race)'"
+	# Seen in 6.1 and 6.12 guests (client silent after 'started'): what the client printed, and
+	# what both ends' records say.
+	sed 's/^/#   client: /' "$WORK/n_race.out"
 	jq -c "select(.event == \"close\" and (.sport == 30005 or .dport == 30005))" "$OUT" | sed 's/^/#   /'
 	;;
 esac

@@ -1,6 +1,7 @@
 // Node.js http client and server behaving the ways production ones fail, for
 // tests/scenarios/real_clients.sh.  Reports like tcpdrive, one line each:
 //   listening pid=P | connected pid=P lport=L | first-done | done result=CODE message=...
+// and 'trace' lines with the client's steps.
 //
 //   node node_http.js server HOST PORT silent|hold|keepalive|short-keepalive|big
 //   node node_http.js client HOST PORT get|reuse|stall LOCALPORT [STALL_TIMEOUT_MS]
@@ -13,6 +14,8 @@ const http = require('http');
 const [role, host, portText, mode, localPortText, stallTimeoutText] = process.argv.slice(2);
 const port = Number(portText);
 const say = (line) => process.stdout.write(line + '\n');
+const startedAt = process.hrtime.bigint();
+const elapsed = () => Number((process.hrtime.bigint() - startedAt) / 1000000n);
 
 function done(err, extra) {
 	if (err)
@@ -44,12 +47,18 @@ if (role === 'server') {
 } else {
 	say(`started pid=${process.pid}`);
 	const agent = mode === 'reuse' ? new http.Agent({ keepAlive: true, maxSockets: 1 }) : undefined;
-	const request = (onResponse) => {
+	const request = (onResponse, headers = {}) => {
 		/* A fixed local port makes the agent open a new connection each time: not for 'reuse'. */
 		const local = mode === 'reuse' ? {} : { localPort: Number(localPortText) };
 		const timeout = mode === 'stall' ? { timeout: Number(stallTimeoutText || 4000) } : {};
-		const req = http.request({ host, port, path: '/', agent, ...local, ...timeout });
-		req.on('socket', (s) => s.once('connect', () => say(`connected pid=${process.pid} lport=${s.localPort}`)));
+		const req = http.request({ host, port, path: '/', agent, headers, ...local, ...timeout });
+		/* The steps with their time, so that a test that fails under a slow CPU shows where it stood. */
+		req.on('socket', (s) => {
+			say(`trace socket at=${elapsed()}ms`);
+			s.once('connect', () => say(`connected pid=${process.pid} lport=${s.localPort}`));
+		});
+		req.on('finish', () => say(`trace request-sent at=${elapsed()}ms`));
+		req.on('response', (res) => say(`trace response status=${res.statusCode} at=${elapsed()}ms`));
 		req.on('error', (e) => { done(e); process.exit(0); });
 		req.on('response', onResponse);
 		req.end();
@@ -60,13 +69,17 @@ if (role === 'server') {
 	} else if (mode === 'reuse') {
 		/*
 		 * Reuse the idle connection 1.5 s into the server's 3 s keep-alive
-		 * timeout (the agent itself keeps it up to about 2 s).
+		 * timeout (the agent itself keeps it up to about 2 s).  The second
+		 * request is over 1000 bytes long, the first under 200: a test's
+		 * firewall tells them apart by length alone, so that it can lose the
+		 * second without racing the client's timer.
 		 */
 		request((res) => {
 			res.resume();
 			res.on('end', () => {
 				say('first-done');
-				setTimeout(() => request((res2) => { res2.resume(); res2.on('end', () => { done(null, 'status=' + res2.statusCode); process.exit(0); }); }), 1500);
+				const second = (res2) => { res2.resume(); res2.on('end', () => { done(null, 'status=' + res2.statusCode); process.exit(0); }); };
+				setTimeout(() => request(second, { 'x-second-request': 'x'.repeat(1000) }), 1500);
 			});
 		});
 	} else if (mode === 'stall') {
