@@ -241,6 +241,7 @@ static bool same_settings(const struct tf_row_settings *a, const struct tf_row_s
 }
 
 #define FROM_SOCKETS "set on the sockets themselves, read at the failure"
+#define FROM_NAMESPACE "read from the connections' network namespace at the failure"
 #define SYN_ADVICE                                                                                          \
 	"nothing answers the SYNs: if the peer is slow rather than gone, raise %s; if it is gone, a lower value " \
 	"fails faster"
@@ -250,7 +251,6 @@ static int syn_linear(const struct tf_row_settings *st)
 {
 	return st->syn_linear_timeouts > 0 ? st->syn_linear_timeouts : 0;
 }
-#define FROM_NAMESPACE "read from the connections' network namespace at the failure"
 
 static int median_int(int *v, size_t n)
 {
